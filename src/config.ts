@@ -1,0 +1,89 @@
+/**
+ * Process-wide configuration (BEHAVIOUR §3, API.md "Config").
+ *
+ * Keys: `partition.concurrency` (partitions processed at once, default 8),
+ * `codec.profile` (profile used when a variable declares no codecs, default
+ * `cloud-balanced`), `catalog.enabled` (default of `catalogEnabled` in
+ * `createCollection`, default false), `codec.workers` (worker threads for
+ * chunk encode/decode, default = number of cores; 0 = encode on the main thread).
+ *
+ * @module
+ */
+
+/** The configuration keys and their value types. */
+export interface ConfigValues {
+  "partition.concurrency": number;
+  "codec.profile": string;
+  "catalog.enabled": boolean;
+  "codec.workers": number;
+}
+
+/** A configuration key. */
+export type ConfigKey = keyof ConfigValues;
+
+function defaultWorkers(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  const n = nav?.hardwareConcurrency;
+  return typeof n === "number" && n > 0 ? n : 2;
+}
+
+const DEFAULTS: ConfigValues = {
+  "partition.concurrency": 8,
+  "codec.profile": "cloud-balanced",
+  "catalog.enabled": false,
+  "codec.workers": defaultWorkers(),
+};
+
+const values: ConfigValues = { ...DEFAULTS };
+
+/** Error thrown for an unknown configuration key (a `RangeError`, like Python's KeyError). */
+export class UnknownConfigKeyError extends RangeError {}
+
+/**
+ * The current value of `key`.
+ *
+ * @throws UnknownConfigKeyError for an unknown key.
+ */
+export function get<K extends ConfigKey>(key: K): ConfigValues[K] {
+  if (!(key in DEFAULTS)) throw new UnknownConfigKeyError(`unknown zcollection config key: '${String(key)}'`);
+  return values[key];
+}
+
+/**
+ * Sets one or more values. Keys are applied in order; an unknown key throws
+ * (keys before it in the same call are already applied, as in Python).
+ *
+ * @throws UnknownConfigKeyError for an unknown key; TypeError for a value of the wrong type.
+ */
+export function set(updates: Partial<ConfigValues>): void {
+  for (const [key, value] of Object.entries(updates)) {
+    if (!(key in DEFAULTS)) throw new UnknownConfigKeyError(`unknown zcollection config key: '${key}'`);
+    const expected = typeof DEFAULTS[key as ConfigKey];
+    if (typeof value !== expected) throw new TypeError(`config '${key}' must be a ${expected}; got ${typeof value}`);
+    (values as unknown as Record<string, unknown>)[key] = value;
+  }
+}
+
+/**
+ * Runs `fn` with temporary values, restoring the previous ones afterwards
+ * (even when `fn` throws or rejects).
+ */
+export async function override<T>(updates: Partial<ConfigValues>, fn: () => T | Promise<T>): Promise<T> {
+  const saved = { ...values };
+  set(updates);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(values, saved);
+  }
+}
+
+/** Restores every key to its default. */
+export function reset(): void {
+  Object.assign(values, DEFAULTS);
+}
+
+/** `partition.concurrency`, clamped to at least 1. */
+export function partitionConcurrency(): number {
+  return Math.max(1, Math.floor(values["partition.concurrency"]));
+}

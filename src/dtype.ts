@@ -1,0 +1,542 @@
+/**
+ * Data types: the {@link DType} literal union, its storage (typed arrays),
+ * and the mappings to numpy dtype strings (FORMAT §3.5) and to Zarr v3
+ * `data_type` documents (FORMAT §6.2), plus datetime64 helpers.
+ *
+ * 64-bit integers, datetimes and timedeltas are `bigint` end to end
+ * (BigInt64Array / BigUint64Array), never `number`.
+ *
+ * @module
+ */
+
+import { SchemaError } from "./errors.js";
+
+/** Units of numpy datetime64/timedelta64 supported here. */
+export type TimeUnit = "Y" | "M" | "D" | "h" | "m" | "s" | "ms" | "us" | "ns";
+
+/** Every time unit, coarsest first. */
+export const TIME_UNITS: readonly TimeUnit[] = ["Y", "M", "D", "h", "m", "s", "ms", "us", "ns"];
+
+/** A datetime64 dtype name. */
+export type DatetimeDType = `datetime64[${TimeUnit}]`;
+/** A timedelta64 dtype name. */
+export type TimedeltaDType = `timedelta64[${TimeUnit}]`;
+
+/** Numeric dtypes stored in a `number` typed array. */
+export type NumberDType = "int8" | "int16" | "int32" | "uint8" | "uint16" | "uint32" | "float32" | "float64";
+/** Dtypes stored in a BigInt64Array / BigUint64Array. */
+export type BigIntDType = "int64" | "uint64" | DatetimeDType | TimedeltaDType;
+
+/** Every data type a variable or array may have. `string` is variable-length UTF-8. */
+export type DType = "bool" | NumberDType | BigIntDType | "string";
+
+/** Every typed array the library stores data in. */
+export type TypedArray =
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** Storage of a dtype: the typed array (or `string[]`) holding its values. */
+export type TypedArrayFor<D extends DType> = D extends "bool"
+  ? Uint8Array
+  : D extends "int8"
+    ? Int8Array
+    : D extends "int16"
+      ? Int16Array
+      : D extends "int32"
+        ? Int32Array
+        : D extends "uint8"
+          ? Uint8Array
+          : D extends "uint16"
+            ? Uint16Array
+            : D extends "uint32"
+              ? Uint32Array
+              : D extends "float32"
+                ? Float32Array
+                : D extends "float64"
+                  ? Float64Array
+                  : D extends "uint64"
+                    ? BigUint64Array
+                    : D extends "string"
+                      ? string[]
+                      : BigInt64Array;
+
+/** Scalar type of one element of a dtype. */
+export type ScalarFor<D extends DType> = D extends "bool"
+  ? boolean
+  : D extends "string"
+    ? string
+    : D extends BigIntDType
+      ? bigint
+      : number;
+
+/** Any element value. */
+export type Scalar = number | bigint | string | boolean;
+
+/** Storage of any dtype. */
+export type AnyStorage = TypedArray | string[];
+
+/** The value numpy calls NaT (not a time): int64 min. */
+export const NAT = -(2n ** 63n);
+
+const NUMBER_DTYPES: readonly NumberDType[] = [
+  "int8",
+  "int16",
+  "int32",
+  "uint8",
+  "uint16",
+  "uint32",
+  "float32",
+  "float64",
+];
+
+/** Whether `value` names a supported dtype. */
+export function isDType(value: unknown): value is DType {
+  if (typeof value !== "string") return false;
+  if (value === "bool" || value === "string" || value === "int64" || value === "uint64") return true;
+  if ((NUMBER_DTYPES as readonly string[]).includes(value)) return true;
+  const m = /^(datetime64|timedelta64)\[(\w+)\]$/.exec(value);
+  return m !== null && (TIME_UNITS as readonly string[]).includes(m[2] ?? "");
+}
+
+/** Checks a dtype name, throwing {@link SchemaError} naming it when unknown. */
+export function assertDType(value: unknown, context?: string): DType {
+  if (!isDType(value)) {
+    throw new SchemaError(`unknown dtype ${JSON.stringify(value)}${context ? ` (${context})` : ""}`);
+  }
+  return value;
+}
+
+/** Whether the dtype is datetime64 of any unit. */
+export function isDatetime(dtype: DType): dtype is DatetimeDType {
+  return dtype.startsWith("datetime64[");
+}
+
+/** Whether the dtype is timedelta64 of any unit. */
+export function isTimedelta(dtype: DType): dtype is TimedeltaDType {
+  return dtype.startsWith("timedelta64[");
+}
+
+/** Whether the dtype is stored as `bigint` (int64, uint64, datetime64, timedelta64). */
+export function isBigIntDType(dtype: DType): dtype is BigIntDType {
+  return dtype === "int64" || dtype === "uint64" || isDatetime(dtype) || isTimedelta(dtype);
+}
+
+/** Whether the dtype is an integer type (incl. 64-bit; excludes bool and times). */
+export function isIntegerDType(dtype: DType): boolean {
+  return /^u?int(8|16|32|64)$/.test(dtype);
+}
+
+/** Whether the dtype is float32 or float64. */
+export function isFloatDType(dtype: DType): dtype is "float32" | "float64" {
+  return dtype === "float32" || dtype === "float64";
+}
+
+/** The unit of a datetime64/timedelta64 dtype. Throws {@link SchemaError} for other dtypes. */
+export function timeUnit(dtype: DType): TimeUnit {
+  const m = /^(?:datetime64|timedelta64)\[(\w+)\]$/.exec(dtype);
+  if (m === null) throw new SchemaError(`dtype ${dtype} has no time unit`);
+  return m[1] as TimeUnit;
+}
+
+/** Size of one element in bytes (strings: 8, like numpy's object pointer). */
+export function itemSize(dtype: DType): number {
+  switch (dtype) {
+    case "bool":
+    case "int8":
+    case "uint8":
+      return 1;
+    case "int16":
+    case "uint16":
+      return 2;
+    case "int32":
+    case "uint32":
+    case "float32":
+      return 4;
+    default:
+      return 8;
+  }
+}
+
+/** Allocates zero-filled storage for `length` elements of `dtype` (strings: `""`). */
+export function allocate<D extends DType>(dtype: D, length: number): TypedArrayFor<D> {
+  return new (storageConstructor(dtype))(length) as TypedArrayFor<D>;
+}
+
+type StorageCtor = new (length: number) => AnyStorage;
+
+class StringStorage extends Array<string> {
+  constructor(length: number) {
+    super();
+    for (let i = 0; i < length; i++) this.push("");
+  }
+}
+
+/** Constructor of the storage of a dtype. */
+export function storageConstructor(dtype: DType): StorageCtor {
+  switch (dtype) {
+    case "bool":
+    case "uint8":
+      return Uint8Array;
+    case "int8":
+      return Int8Array;
+    case "int16":
+      return Int16Array;
+    case "uint16":
+      return Uint16Array;
+    case "int32":
+      return Int32Array;
+    case "uint32":
+      return Uint32Array;
+    case "float32":
+      return Float32Array;
+    case "float64":
+      return Float64Array;
+    case "uint64":
+      return BigUint64Array;
+    case "string":
+      return StringStorage as unknown as StorageCtor;
+    default:
+      return BigInt64Array;
+  }
+}
+
+/**
+ * The dtype a typed array holds by default (no datetime inference:
+ * BigInt64Array → int64, Uint8Array → uint8).
+ */
+export function dtypeOfStorage(data: AnyStorage): DType {
+  if (Array.isArray(data)) return "string";
+  if (data instanceof Float64Array) return "float64";
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Int16Array) return "int16";
+  if (data instanceof Int8Array) return "int8";
+  if (data instanceof Uint32Array) return "uint32";
+  if (data instanceof Uint16Array) return "uint16";
+  if (data instanceof Uint8Array) return "uint8";
+  if (data instanceof BigUint64Array) return "uint64";
+  if (data instanceof BigInt64Array) return "int64";
+  throw new SchemaError("unsupported array storage");
+}
+
+// ---------------------------------------------------------------------------
+// numpy dtype strings (FORMAT §3.5)
+
+/**
+ * The numpy `dtype.str` of a dtype, as written in `_zcollection.json`
+ * (FORMAT §3.5): `|b1`, `|i1`, `<i2`, `<f4`, `<M8[ns]`, `<m8[ms]`, and `|O`
+ * for variable-length strings (FORMAT §6.6).
+ */
+export function toNumpyDtype(dtype: DType): string {
+  switch (dtype) {
+    case "bool":
+      return "|b1";
+    case "int8":
+      return "|i1";
+    case "uint8":
+      return "|u1";
+    case "int16":
+      return "<i2";
+    case "uint16":
+      return "<u2";
+    case "int32":
+      return "<i4";
+    case "uint32":
+      return "<u4";
+    case "int64":
+      return "<i8";
+    case "uint64":
+      return "<u8";
+    case "float32":
+      return "<f4";
+    case "float64":
+      return "<f8";
+    case "string":
+      return "|O";
+    default:
+      return isDatetime(dtype) ? `<M8[${timeUnit(dtype)}]` : `<m8[${timeUnit(dtype)}]`;
+  }
+}
+
+const NUMPY_KIND: Record<string, DType> = {
+  b1: "bool",
+  i1: "int8",
+  u1: "uint8",
+  i2: "int16",
+  u2: "uint16",
+  i4: "int32",
+  u4: "uint32",
+  i8: "int64",
+  u8: "uint64",
+  f4: "float32",
+  f8: "float64",
+  O: "string",
+};
+
+/**
+ * Parses a numpy dtype string (`<f4`, `>i8`, `|b1`, `=u2`, `<M8[ns]`, `|O`,
+ * also bare names such as `float32` or `datetime64[s]`). The byte-order prefix
+ * is accepted and dropped (data is always handled little-endian in memory).
+ *
+ * @throws SchemaError naming the string when the dtype is unknown or unsupported
+ *   (float16, complex, fixed-width strings, generic datetimes, ps/fs/as units).
+ */
+export function fromNumpyDtype(str: string): DType {
+  if (isDType(str)) return str;
+  const m = /^([<>|=]?)([a-zA-Z]\d*)(?:\[(\w+)\])?$/.exec(str);
+  if (m !== null) {
+    const code = m[2] ?? "";
+    const unit = m[3];
+    if ((code === "M8" || code === "m8") && unit !== undefined) {
+      if ((TIME_UNITS as readonly string[]).includes(unit)) {
+        return `${code === "M8" ? "datetime64" : "timedelta64"}[${unit as TimeUnit}]`;
+      }
+      throw new SchemaError(`unsupported time unit in dtype '${str}'`);
+    }
+    if (unit === undefined) {
+      const dtype = NUMPY_KIND[code];
+      if (dtype !== undefined) return dtype;
+    }
+  }
+  throw new SchemaError(`unknown or unsupported numpy dtype '${str}'`);
+}
+
+// ---------------------------------------------------------------------------
+// Zarr v3 data_type (FORMAT §6.2)
+
+/** A Zarr v3 `data_type` value: a core name or an extension object. */
+export type ZarrDataType = string | { name: string; configuration?: Record<string, unknown> };
+
+/** Result of decoding a Zarr `data_type`: the dtype and, for times, the tick multiplier. */
+export interface DecodedZarrDataType {
+  dtype: DType;
+  /** Ticks per stored integer (zarr-python's `scale_factor`, 1 unless stated). */
+  scaleFactor: number;
+}
+
+/**
+ * The Zarr v3 `data_type` of a dtype (FORMAT §6.2): core names for numbers and
+ * bool, `"string"` for variable-length UTF-8, and zarr-python's
+ * `numpy.datetime64` / `numpy.timedelta64` extension objects for times.
+ */
+export function toZarrDataType(dtype: DType): ZarrDataType {
+  if (isDatetime(dtype) || isTimedelta(dtype)) {
+    return {
+      name: isDatetime(dtype) ? "numpy.datetime64" : "numpy.timedelta64",
+      configuration: { unit: timeUnit(dtype), scale_factor: 1 },
+    };
+  }
+  return dtype;
+}
+
+/**
+ * Decodes a Zarr v3 `data_type`.
+ *
+ * @throws SchemaError naming the type for float16, complex, fixed-length
+ *   strings, raw bytes and anything unknown ("unsupported data type").
+ */
+export function fromZarrDataType(dataType: unknown): DecodedZarrDataType {
+  if (typeof dataType === "string") {
+    if (dataType === "string" || isDType(dataType)) {
+      if (isDatetime(dataType as DType) || isTimedelta(dataType as DType)) {
+        throw new SchemaError(`unsupported data type ${JSON.stringify(dataType)}`);
+      }
+      return { dtype: dataType as DType, scaleFactor: 1 };
+    }
+    throw new SchemaError(`unsupported data type ${JSON.stringify(dataType)}`);
+  }
+  if (typeof dataType === "object" && dataType !== null) {
+    const { name, configuration } = dataType as { name?: unknown; configuration?: Record<string, unknown> };
+    if (name === "numpy.datetime64" || name === "numpy.timedelta64") {
+      const unit = configuration?.unit;
+      const scale = configuration?.scale_factor ?? 1;
+      if (typeof unit !== "string" || !(TIME_UNITS as readonly string[]).includes(unit)) {
+        throw new SchemaError(`unsupported time unit in data type ${JSON.stringify(dataType)}`);
+      }
+      if (typeof scale !== "number" || !Number.isInteger(scale) || scale < 1) {
+        throw new SchemaError(`invalid scale_factor in data type ${JSON.stringify(dataType)}`);
+      }
+      const kind = name === "numpy.datetime64" ? "datetime64" : "timedelta64";
+      return { dtype: `${kind}[${unit as TimeUnit}]`, scaleFactor: scale };
+    }
+  }
+  throw new SchemaError(`unsupported data type ${JSON.stringify(dataType)}`);
+}
+
+// ---------------------------------------------------------------------------
+// datetime64 helpers
+
+const UNIT_NS: Record<Exclude<TimeUnit, "Y" | "M">, bigint> = {
+  D: 86_400_000_000_000n,
+  h: 3_600_000_000_000n,
+  m: 60_000_000_000n,
+  s: 1_000_000_000n,
+  ms: 1_000_000n,
+  us: 1_000n,
+  ns: 1n,
+};
+
+/** Floor division of bigints (rounds toward −∞). */
+export function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian civil date (month 1..12). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Proleptic Gregorian civil date of a day count since 1970-01-01. */
+export function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+/** Broken-down UTC fields of an instant given in ns since the epoch. */
+export interface DatetimeFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** Nanoseconds within the second, 0..999 999 999. */
+  nanosecond: number;
+}
+
+/**
+ * Converts a tick count of `unit` to ns since the epoch (Y and M are calendar
+ * units: years/months since 1970-01). NaT stays NaT.
+ */
+export function toNanoseconds(value: bigint, unit: TimeUnit): bigint {
+  if (value === NAT) return NAT;
+  if (unit === "Y" || unit === "M") {
+    const months = unit === "Y" ? value * 12n : value;
+    const year = Number(floorDiv(months, 12n)) + 1970;
+    const month = Number(months - floorDiv(months, 12n) * 12n) + 1;
+    return BigInt(daysFromCivil(year, month, 1)) * UNIT_NS.D;
+  }
+  return value * UNIT_NS[unit];
+}
+
+/**
+ * Converts ns since the epoch to ticks of `unit`, flooring (numpy casting
+ * semantics: 1969-12-31T23:59:59.5 → …:59 in seconds). NaT stays NaT.
+ */
+export function fromNanoseconds(ns: bigint, unit: TimeUnit): bigint {
+  if (ns === NAT) return NAT;
+  if (unit === "Y" || unit === "M") {
+    const f = datetimeFields(ns);
+    const months = BigInt((f.year - 1970) * 12 + (f.month - 1));
+    return unit === "Y" ? floorDiv(months, 12n) : months;
+  }
+  return floorDiv(ns, UNIT_NS[unit]);
+}
+
+/** Broken-down proleptic Gregorian UTC fields of ns since the epoch. */
+export function datetimeFields(ns: bigint): DatetimeFields {
+  const day = floorDiv(ns, UNIT_NS.D);
+  let rest = ns - day * UNIT_NS.D;
+  const civil = civilFromDays(Number(day));
+  const hour = Number(rest / UNIT_NS.h);
+  rest -= BigInt(hour) * UNIT_NS.h;
+  const minute = Number(rest / UNIT_NS.m);
+  rest -= BigInt(minute) * UNIT_NS.m;
+  const second = Number(rest / UNIT_NS.s);
+  rest -= BigInt(second) * UNIT_NS.s;
+  return { ...civil, hour, minute, second, nanosecond: Number(rest) };
+}
+
+const ISO_RE =
+  /^([+-]?\d{4,6})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?)?)?)?\s*(Z|[+-]00:?00)?$/;
+
+/**
+ * A datetime64 tick count of `unit` for an ISO 8601 string (UTC; `Z` or no
+ * zone; up to ns precision; e.g. `2024-03-05T10:20:30.123456789`) or a
+ * `Date`, floored to the unit. `"NaT"` gives {@link NAT}.
+ *
+ * @throws SchemaError naming the string when it is not a valid ISO date-time.
+ */
+export function datetime64(value: string | Date, unit: TimeUnit = "ns"): bigint {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) return NAT;
+    return fromNanoseconds(BigInt(ms) * 1_000_000n, unit);
+  }
+  const text = value.trim();
+  if (text === "NaT") return NAT;
+  const m = ISO_RE.exec(text);
+  if (m === null) throw new SchemaError(`invalid ISO 8601 date-time '${value}'`);
+  const year = Number(m[1]);
+  const month = m[2] === undefined ? 1 : Number(m[2]);
+  const day = m[3] === undefined ? 1 : Number(m[3]);
+  const hour = Number(m[4] ?? 0);
+  const minute = Number(m[5] ?? 0);
+  const second = Number(m[6] ?? 0);
+  const frac = (m[7] ?? "").padEnd(9, "0");
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    throw new SchemaError(`invalid ISO 8601 date-time '${value}'`);
+  }
+  const days = BigInt(daysFromCivil(year, month, day));
+  const ns =
+    days * UNIT_NS.D +
+    BigInt(hour) * UNIT_NS.h +
+    BigInt(minute) * UNIT_NS.m +
+    BigInt(second) * UNIT_NS.s +
+    BigInt(frac === "" ? 0 : Number(frac));
+  return fromNanoseconds(ns, unit);
+}
+
+/**
+ * ISO 8601 text of a datetime64 tick count of `unit` (proleptic Gregorian,
+ * UTC, no zone suffix), with the precision of the unit like numpy:
+ * `2024` (Y), `2024-03` (M), `2024-03-05` (D), `2024-03-05T10` (h),
+ * `…T10:20` (m), `…T10:20:30` (s), `.123` (ms), `.123456` (us),
+ * `.123456789` (ns). NaT prints as `"NaT"`.
+ */
+export function formatDatetime64(value: bigint, unit: TimeUnit = "ns"): string {
+  if (value === NAT) return "NaT";
+  const f = datetimeFields(toNanoseconds(value, unit));
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  const year = f.year < 0 ? `-${String(-f.year).padStart(4, "0")}` : String(f.year).padStart(4, "0");
+  if (unit === "Y") return year;
+  if (unit === "M") return `${year}-${p2(f.month)}`;
+  const date = `${year}-${p2(f.month)}-${p2(f.day)}`;
+  if (unit === "D") return date;
+  if (unit === "h") return `${date}T${p2(f.hour)}`;
+  if (unit === "m") return `${date}T${p2(f.hour)}:${p2(f.minute)}`;
+  const base = `${date}T${p2(f.hour)}:${p2(f.minute)}:${p2(f.second)}`;
+  const frac = String(f.nanosecond).padStart(9, "0");
+  if (unit === "s") return base;
+  if (unit === "ms") return `${base}.${frac.slice(0, 3)}`;
+  if (unit === "us") return `${base}.${frac.slice(0, 6)}`;
+  return `${base}.${frac}`;
+}
+
+/** Nanoseconds in one tick of a fixed-length unit (throws for Y and M, which have no fixed length). */
+export function unitNanoseconds(unit: TimeUnit): bigint {
+  if (unit === "Y" || unit === "M") throw new SchemaError(`time unit ${unit} has no fixed length`);
+  return UNIT_NS[unit];
+}

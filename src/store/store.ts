@@ -1,0 +1,156 @@
+/**
+ * The byte-store interface every backend implements (BEHAVIOUR §13).
+ *
+ * Stores know nothing of Zarr or collections: they map `/`-separated keys
+ * (relative to the store root, no leading slash) to bytes. A missing key reads
+ * as `undefined`, never as an exception. The zarrita-compatible methods
+ * (`get`, `getRange`, `set`, `delete`) take absolute keys (`/a/b/zarr.json`)
+ * and delegate to the relative-key methods, so a Store can be handed to
+ * zarrita directly.
+ *
+ * @module
+ */
+
+import { ReadOnlyError } from "../errors.js";
+
+/** A byte range: `length` bytes from `offset`, or the last `suffixLength` bytes. */
+export type RangeQuery = { offset: number; length: number } | { suffixLength: number };
+
+/** Options of {@link Store.session}. */
+export interface SessionOptions {
+  /** Commit message (transactional stores only). */
+  message?: string;
+}
+
+/**
+ * A key → bytes store. Keys are relative (`year=2024/zarr.json`), `/`-separated,
+ * without a leading slash; `""` is the root.
+ */
+export abstract class Store {
+  /** Diagnostic URI of the root (`file:///data/c`, `s3://bucket/prefix`, `memory://name`). */
+  abstract readonly rootUri: string;
+  /** Whether writes and deletes are refused with {@link ReadOnlyError}. */
+  abstract readonly readOnly: boolean;
+  /** Whether {@link Store.session} commits or rolls back as one transaction (Icechunk only). */
+  get transactional(): boolean {
+    return false;
+  }
+
+  /** Bytes of `key`, or `undefined` when absent. */
+  abstract readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+
+  /**
+   * A byte range of `key`, or `undefined` when the key is absent. The
+   * default implementation reads the whole object and slices it.
+   */
+  async readRange(key: string, range: RangeQuery, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    const all = await this.readBytes(key, opts);
+    if (all === undefined) return undefined;
+    if ("suffixLength" in range) return all.subarray(Math.max(0, all.length - range.suffixLength));
+    return all.subarray(range.offset, range.offset + range.length);
+  }
+
+  /**
+   * Writes `data` at `key`, replacing any previous object; atomic per key
+   * where the backend allows (a reader sees the old or the new bytes).
+   *
+   * @throws ReadOnlyError on a read-only store.
+   */
+  abstract writeBytes(key: string, data: Uint8Array): Promise<void>;
+
+  /** Deletes one object; a missing key is not an error. @throws ReadOnlyError on a read-only store. */
+  abstract deleteKey(key: string): Promise<void>;
+
+  /** Whether `key` is an object, or a prefix with at least one object below it. */
+  abstract exists(key: string): Promise<boolean>;
+
+  /** Names (not paths) of the immediate children of `prefix` (objects and sub-prefixes), sorted. */
+  abstract listPrefix(prefix: string): Promise<string[]>;
+
+  /**
+   * Names of the immediate children of `prefix` that can hold objects
+   * (directories / sub-prefixes; not plain objects), sorted.
+   */
+  abstract listDir(prefix: string): Promise<string[]>;
+
+  /** Every key below `prefix` (full relative keys), sorted. */
+  abstract list(prefix?: string): Promise<string[]>;
+
+  /** Deletes `prefix` (an object) and everything below it; missing is a no-op. @throws ReadOnlyError on a read-only store. */
+  abstract deletePrefix(prefix: string): Promise<void>;
+
+  /**
+   * Runs `fn` as one unit of work. On transactional stores (Icechunk) the
+   * changes made inside are committed when `fn` resolves and discarded when
+   * it rejects; elsewhere this just runs `fn`.
+   */
+  async session<T>(fn: () => Promise<T>, _opts?: SessionOptions): Promise<T> {
+    return fn();
+  }
+
+  /** Releases resources (connections, file handles). Idempotent. */
+  async close(): Promise<void> {}
+
+  // -- zarrita-compatible surface (absolute keys) ---------------------------
+
+  /** zarrita `get`: bytes of an absolute key (`/a/zarr.json`) or `undefined`. */
+  get(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    return this.readBytes(stripSlash(key), opts);
+  }
+
+  /** zarrita `getRange`: a byte range of an absolute key or `undefined`. */
+  getRange(key: string, range: RangeQuery, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    return this.readRange(stripSlash(key), range, opts);
+  }
+
+  /** zarrita `set`. */
+  set(key: string, value: Uint8Array): Promise<void> {
+    return this.writeBytes(stripSlash(key), value);
+  }
+
+  /** zarrita `delete`. */
+  delete(key: string): Promise<void> {
+    return this.deleteKey(stripSlash(key));
+  }
+
+  /** Throws {@link ReadOnlyError} naming `key` when the store is read-only. */
+  protected assertWritable(key: string): void {
+    if (this.readOnly) throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused write of '${key}')`, this.rootUri);
+  }
+
+  toString(): string {
+    return this.rootUri;
+  }
+}
+
+function stripSlash(key: string): string {
+  return key.startsWith("/") ? key.slice(1) : key;
+}
+
+/**
+ * Joins key parts: strips `/` from both ends of each part, drops empty parts,
+ * joins with `/` (BEHAVIOUR §13.7: `("/a/", "/b/", "c/")` → `a/b/c`).
+ */
+export function joinPath(...parts: string[]): string {
+  return parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ""))
+    .filter((p) => p.length > 0)
+    .join("/");
+}
+
+/** Parent of a key (`a/b/c/` → `a/b`, `a` → `""`), BEHAVIOUR §13.7. */
+export function parentPath(path: string): string {
+  const p = path.replace(/\/+$/, "");
+  const i = p.lastIndexOf("/");
+  return i < 0 ? "" : p.slice(0, i);
+}
+
+/** `path` relative to `base` (BEHAVIOUR §13.7); unchanged when not below it. */
+export function relativePath(path: string, base: string): string {
+  const p = path.replace(/^\/+|\/+$/g, "");
+  const b = base.replace(/^\/+|\/+$/g, "");
+  if (b === "") return p;
+  if (p === b) return "";
+  if (p.startsWith(`${b}/`)) return p.slice(b.length + 1);
+  return p;
+}
