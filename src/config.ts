@@ -59,7 +59,8 @@ export function set(updates: Partial<ConfigValues>): void {
   for (const [key, value] of Object.entries(updates)) {
     if (!(key in DEFAULTS)) throw new UnknownConfigKeyError(`unknown zcollection config key: '${key}'`);
     const expected = typeof DEFAULTS[key as ConfigKey];
-    if (typeof value !== expected) throw new TypeError(`config '${key}' must be a ${expected}; got ${typeof value}`);
+    if (typeof value !== expected)
+      throw new TypeError(`config '${key}' must be a ${expected}; got ${typeof value}`);
     (values as unknown as Record<string, unknown>)[key] = value;
   }
 }

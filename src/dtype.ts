@@ -172,12 +172,10 @@ export function allocate<D extends DType>(dtype: D, length: number): TypedArrayF
 
 type StorageCtor = new (length: number) => AnyStorage;
 
-class StringStorage extends Array<string> {
-  constructor(length: number) {
-    super();
-    for (let i = 0; i < length; i++) this.push("");
-  }
-}
+/** Constructs a plain `string[]` of `length` empty strings (callable with `new`). */
+const StringStorage = function StringStorage(length: number): string[] {
+  return new Array<string>(length).fill("");
+} as unknown as StorageCtor;
 
 /** Constructor of the storage of a dtype. */
 export function storageConstructor(dtype: DType): StorageCtor {
@@ -202,7 +200,7 @@ export function storageConstructor(dtype: DType): StorageCtor {
     case "uint64":
       return BigUint64Array;
     case "string":
-      return StringStorage as unknown as StorageCtor;
+      return StringStorage;
     default:
       return BigInt64Array;
   }
@@ -387,7 +385,7 @@ const UNIT_NS: Record<Exclude<TimeUnit, "Y" | "M">, bigint> = {
 /** Floor division of bigints (rounds toward −∞). */
 export function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian civil date (month 1..12). */
@@ -406,7 +404,9 @@ export function civilFromDays(days: number): { year: number; month: number; day:
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;

@@ -96,7 +96,11 @@ export class ExpressionError extends ZCollectionError {
   /** Zero-based character offset of the problem, when known. */
   readonly position: number | undefined;
 
-  constructor(message: string, expression: string, options?: ZCollectionErrorOptions & { position?: number }) {
+  constructor(
+    message: string,
+    expression: string,
+    options?: ZCollectionErrorOptions & { position?: number },
+  ) {
     super(message, options);
     this.expression = expression;
     this.position = options?.position;

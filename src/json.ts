@@ -18,7 +18,14 @@
 import { SchemaError } from "./errors.js";
 
 /** A parsed JSON value (with exact big integers). */
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 /** Error of {@link parseJson}: a {@link SchemaError} naming the source and the offset. */
 export class JsonSyntaxError extends SchemaError {}
@@ -161,7 +168,9 @@ export function parseJson(text: string, source = "JSON document"): JsonValue {
         return parseNumber();
       default:
         if (c !== undefined && c >= "0" && c <= "9") return parseNumber();
-        return fail(c === undefined ? "unexpected end of input" : `unexpected character ${JSON.stringify(c)}`);
+        return fail(
+          c === undefined ? "unexpected end of input" : `unexpected character ${JSON.stringify(c)}`,
+        );
     }
   };
   const result = value(0);
@@ -199,7 +208,9 @@ export function stringifyJson(value: unknown, opts: StringifyOptions = {}): stri
   const ascii = opts.ensureAscii ?? true;
   const str = (s: string): string => {
     const q = JSON.stringify(s);
-    return ascii ? q.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : q;
+    return ascii
+      ? q.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      : q;
   };
   const out = (v: unknown, level: number): string | undefined => {
     if (v === null) return "null";

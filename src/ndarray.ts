@@ -8,14 +8,14 @@
 
 import {
   type AnyStorage,
-  type DType,
-  type Scalar,
-  type TypedArray,
-  type TypedArrayFor,
   allocate,
+  type DType,
   dtypeOfStorage,
   isBigIntDType,
   itemSize,
+  type Scalar,
+  type TypedArray,
+  type TypedArrayFor,
 } from "./dtype.js";
 import { SchemaError } from "./errors.js";
 
@@ -76,7 +76,10 @@ export class NDArray<D extends DType = DType> {
    * @param opts.dtype defaults to the storage's own dtype.
    * @throws SchemaError when the shape does not match the number of values.
    */
-  static from<T extends DType = DType>(data: ArrayInput, opts: { shape?: readonly number[]; dtype?: T } = {}): NDArray<T> {
+  static from<T extends DType = DType>(
+    data: ArrayInput,
+    opts: { shape?: readonly number[]; dtype?: T } = {},
+  ): NDArray<T> {
     if (data instanceof NDArray) {
       const arr = opts.dtype === undefined || opts.dtype === data.dtype ? data : data.astype(opts.dtype);
       return (opts.shape === undefined ? arr : arr.reshape(opts.shape)) as NDArray<T>;
@@ -148,7 +151,8 @@ export class NDArray<D extends DType = DType> {
       const extent = this.shape[d] as number;
       let i = index[d] as number;
       if (i < 0) i += extent;
-      if (i < 0 || i >= extent) throw new RangeError(`index ${index[d]} out of bounds for axis ${d} of size ${extent}`);
+      if (i < 0 || i >= extent)
+        throw new RangeError(`index ${index[d]} out of bounds for axis ${d} of size ${extent}`);
       flat = flat * extent + i;
     }
     return this.at(flat);
@@ -171,8 +175,13 @@ export class NDArray<D extends DType = DType> {
     const start = norm(axis0Start);
     const stop = Math.max(start, norm(axis0Stop));
     const row = this.rowSize;
-    const data = (this.data as TypedArray | string[]) as { subarray?: (a: number, b: number) => unknown; slice: (a: number, b: number) => unknown };
-    const part = (data.subarray ? data.subarray(start * row, stop * row) : data.slice(start * row, stop * row)) as TypedArrayFor<D>;
+    const data = this.data as TypedArray | string[] as {
+      subarray?: (a: number, b: number) => unknown;
+      slice: (a: number, b: number) => unknown;
+    };
+    const part = (
+      data.subarray ? data.subarray(start * row, stop * row) : data.slice(start * row, stop * row)
+    ) as TypedArrayFor<D>;
     return new NDArray(this.dtype, [stop - start, ...this.shape.slice(1)], part);
   }
 
@@ -225,7 +234,9 @@ function setElement(out: AnyStorage, dtype: DType, i: number, value: Scalar): vo
     (out as string[])[i] = String(value);
   } else if (isBigIntDType(dtype)) {
     (out as BigInt64Array)[i] =
-      typeof value === "bigint" ? value : BigInt(typeof value === "number" ? Math.trunc(value) : Number(value));
+      typeof value === "bigint"
+        ? value
+        : BigInt(typeof value === "number" ? Math.trunc(value) : Number(value));
   } else if (dtype === "bool") {
     (out as Uint8Array)[i] = value ? 1 : 0;
   } else {
@@ -235,7 +246,8 @@ function setElement(out: AnyStorage, dtype: DType, i: number, value: Scalar): vo
 
 function fillStorage(out: AnyStorage, dtype: DType, value: Scalar): void {
   if (dtype === "string") (out as string[]).fill(String(value));
-  else if (isBigIntDType(dtype)) (out as BigInt64Array).fill(typeof value === "bigint" ? value : BigInt(Number(value)));
+  else if (isBigIntDType(dtype))
+    (out as BigInt64Array).fill(typeof value === "bigint" ? value : BigInt(Number(value)));
   else if (dtype === "bool") (out as Uint8Array).fill(value ? 1 : 0);
   else (out as Float64Array).fill(Number(value));
 }
@@ -244,7 +256,12 @@ function fillStorage(out: AnyStorage, dtype: DType, value: Scalar): void {
 export function convertStorage(data: AnyStorage, dtype: DType): AnyStorage {
   if (storageMatches(dtype, data)) return data.slice();
   const out = allocate(dtype, data.length);
-  if (!Array.isArray(data) && !Array.isArray(out) && isBigIntDType(dtype) === (data instanceof BigInt64Array || data instanceof BigUint64Array) && dtype !== "bool") {
+  if (
+    !Array.isArray(data) &&
+    !Array.isArray(out) &&
+    isBigIntDType(dtype) === (data instanceof BigInt64Array || data instanceof BigUint64Array) &&
+    dtype !== "bool"
+  ) {
     // Same numeric family: typed-array set handles wrapping like C casts.
     (out as Float64Array).set(data as Float64Array);
     return out;
@@ -271,7 +288,9 @@ export function concat<D extends DType>(arrays: readonly NDArray<D>[]): NDArray<
   for (const a of arrays) {
     if (a.dtype !== first.dtype) throw new SchemaError(`cannot concatenate ${a.dtype} with ${first.dtype}`);
     if (a.ndim === 0 || a.shape.slice(1).join(",") !== tail) {
-      throw new SchemaError(`cannot concatenate shapes [${a.shape.join(", ")}] and [${first.shape.join(", ")}] along axis 0`);
+      throw new SchemaError(
+        `cannot concatenate shapes [${a.shape.join(", ")}] and [${first.shape.join(", ")}] along axis 0`,
+      );
     }
     rows += a.shape[0] as number;
   }
@@ -301,7 +320,8 @@ export function take<D extends DType>(array: NDArray<D>, indices: ArrayLike<numb
   const src = array.data as ArrayLike<Scalar> & { subarray?: (a: number, b: number) => AnyStorage };
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i] as number;
-    if (r < 0 || r >= n || !Number.isInteger(r)) throw new RangeError(`row index ${r} out of bounds for ${n} rows`);
+    if (r < 0 || r >= n || !Number.isInteger(r))
+      throw new RangeError(`row index ${r} out of bounds for ${n} rows`);
     if (row === 1) {
       (out as Scalar[])[i] = src[r] as Scalar;
     } else if (Array.isArray(out)) {
@@ -408,7 +428,8 @@ export function castChecked<T extends DType>(array: NDArray, dtype: T, name: str
       }
     } else if (dtype === "float32" || dtype === "float64") {
       if (typeof v === "bigint") {
-        if (Number(v) !== Number(BigInt.asIntN(64, v)) || BigInt(Number(v)) !== v) fail(v, "not exactly representable");
+        if (Number(v) !== Number(BigInt.asIntN(64, v)) || BigInt(Number(v)) !== v)
+          fail(v, "not exactly representable");
       } else if (dtype === "float32" && typeof v === "number" && !Number.isNaN(v) && Math.fround(v) !== v) {
         if (from === "float64") continue; // float64 → float32 rounding is the usual narrowing, accepted
         fail(v, "not exactly representable");

@@ -66,13 +66,15 @@ export class CodecStack {
   /** Target shard size in bytes; `null` when not sharded. */
   readonly shardTargetBytes: number | null;
 
-  constructor(opts: {
-    arrayToArray?: readonly CodecDescriptor[];
-    arrayToBytes?: CodecDescriptor | null;
-    bytesToBytes?: readonly CodecDescriptor[];
-    sharded?: boolean;
-    shardTargetBytes?: number | null;
-  } = {}) {
+  constructor(
+    opts: {
+      arrayToArray?: readonly CodecDescriptor[];
+      arrayToBytes?: CodecDescriptor | null;
+      bytesToBytes?: readonly CodecDescriptor[];
+      sharded?: boolean;
+      shardTargetBytes?: number | null;
+    } = {},
+  ) {
     this.arrayToArray = Object.freeze((opts.arrayToArray ?? []).map(cloneDescriptor));
     this.arrayToBytes = opts.arrayToBytes ? cloneDescriptor(opts.arrayToBytes) : null;
     this.bytesToBytes = Object.freeze((opts.bytesToBytes ?? []).map(cloneDescriptor));
@@ -100,7 +102,8 @@ export class CodecStack {
    */
   static fromJSON(json: unknown): CodecStack {
     if (json === null || json === undefined) return profile();
-    if (typeof json !== "object" || Array.isArray(json)) throw new SchemaError("codec stack must be a JSON object");
+    if (typeof json !== "object" || Array.isArray(json))
+      throw new SchemaError("codec stack must be a JSON object");
     const j = json as Partial<Record<keyof CodecStackJSON, unknown>>;
     if (j.array_to_bytes === null || j.array_to_bytes === undefined) return profile();
     const desc = (d: unknown, where: string): CodecDescriptor => {
@@ -123,7 +126,8 @@ export class CodecStack {
       arrayToBytes: desc(j.array_to_bytes, "array_to_bytes"),
       bytesToBytes: list(j.bytes_to_bytes, "bytes_to_bytes"),
       sharded: j.sharded === true,
-      shardTargetBytes: typeof target === "number" ? target : typeof target === "bigint" ? Number(target) : null,
+      shardTargetBytes:
+        typeof target === "number" ? target : typeof target === "bigint" ? Number(target) : null,
     });
   }
 
@@ -139,14 +143,27 @@ export class CodecStack {
 }
 
 const BYTES_LE: CodecDescriptor = { name: "bytes", configuration: { endian: "little" } };
-const zstd = (level: number): CodecDescriptor => ({ name: "zstd", configuration: { level, checksum: false } });
+const zstd = (level: number): CodecDescriptor => ({
+  name: "zstd",
+  configuration: { level, checksum: false },
+});
 
 const PROFILES: Record<ProfileName, () => CodecStack> = {
   "local-fast": () => new CodecStack({ arrayToBytes: BYTES_LE, bytesToBytes: [zstd(3)], sharded: false }),
   "cloud-balanced": () =>
-    new CodecStack({ arrayToBytes: BYTES_LE, bytesToBytes: [zstd(3)], sharded: true, shardTargetBytes: 134217728 }),
+    new CodecStack({
+      arrayToBytes: BYTES_LE,
+      bytesToBytes: [zstd(3)],
+      sharded: true,
+      shardTargetBytes: 134217728,
+    }),
   "cloud-cold": () =>
-    new CodecStack({ arrayToBytes: BYTES_LE, bytesToBytes: [zstd(9)], sharded: true, shardTargetBytes: 536870912 }),
+    new CodecStack({
+      arrayToBytes: BYTES_LE,
+      bytesToBytes: [zstd(9)],
+      sharded: true,
+      shardTargetBytes: 536870912,
+    }),
 };
 
 /** Names of the built-in profiles, in the order of BEHAVIOUR §12.1. */
@@ -190,7 +207,11 @@ export function profile(
 export function autoCodecs(dtype: DType, profileName?: string | null): CodecStack {
   const stack = profile(profileName);
   if (dtype === "string") {
-    return new CodecStack({ arrayToBytes: { name: "vlen-utf8" }, bytesToBytes: stack.bytesToBytes, sharded: false });
+    return new CodecStack({
+      arrayToBytes: { name: "vlen-utf8" },
+      bytesToBytes: stack.bytesToBytes,
+      sharded: false,
+    });
   }
   return stack;
 }

@@ -43,7 +43,11 @@ export abstract class Store {
    * A byte range of `key`, or `undefined` when the key is absent. The
    * default implementation reads the whole object and slices it.
    */
-  async readRange(key: string, range: RangeQuery, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  async readRange(
+    key: string,
+    range: RangeQuery,
+    opts?: { signal?: AbortSignal },
+  ): Promise<Uint8Array | undefined> {
     const all = await this.readBytes(key, opts);
     if (all === undefined) return undefined;
     if ("suffixLength" in range) return all.subarray(Math.max(0, all.length - range.suffixLength));
@@ -115,7 +119,8 @@ export abstract class Store {
 
   /** Throws {@link ReadOnlyError} naming `key` when the store is read-only. */
   protected assertWritable(key: string): void {
-    if (this.readOnly) throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused write of '${key}')`, this.rootUri);
+    if (this.readOnly)
+      throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused write of '${key}')`, this.rootUri);
   }
 
   toString(): string {
