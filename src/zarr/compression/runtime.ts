@@ -1,0 +1,34 @@
+/**
+ * Runtime detection and lazy loading of Node-only modules.
+ *
+ * Nothing here imports a Node module statically: `node:module`, `node:zlib`,
+ * `zstd-napi` and the worker pool are loaded on first use, and only when
+ * running under Node. A browser bundle importing the compression module
+ * therefore never evaluates them and uses the WebAssembly / pure JavaScript
+ * fallbacks (numcodecs zstd and blosc, fflate gzip, our own CRC-32C).
+ *
+ * @module
+ */
+
+/** Whether the code runs under Node.js (worker threads, native zstd and node:zlib available). */
+export const IS_NODE: boolean = (() => {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string";
+})();
+
+type RequireFn = (id: string) => unknown;
+let requireFn: Promise<RequireFn | null> | undefined;
+
+/** A CommonJS `require` relative to this module, or `null` outside Node. */
+export function nodeRequire(): Promise<RequireFn | null> {
+  requireFn ??= (async () => {
+    if (!IS_NODE) return null;
+    try {
+      const mod = await import("node:module");
+      return mod.createRequire(import.meta.url) as RequireFn;
+    } catch {
+      return null;
+    }
+  })();
+  return requireFn;
+}

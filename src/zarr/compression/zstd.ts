@@ -1,0 +1,280 @@
+/**
+ * Zstandard for the `zstd` bytes-to-bytes codec (FORMAT §6.6): one standard
+ * frame with the content size in its header, configuration
+ * `{level, checksum}`.
+ *
+ * Two backends, chosen once per thread:
+ * - `napi`: the native `zstd-napi` binding (optional dependency, Node only),
+ *   used through its low-level contexts to avoid intermediate copies;
+ * - `wasm`: numcodecs' WebAssembly zstd (portable, also in browsers). It
+ *   cannot write a frame checksum, so we add it ourselves (XXH64 low 32 bits).
+ *
+ * Both decode frames with or without a content size (streaming) and verify
+ * frame checksums when present.
+ *
+ * @module
+ */
+
+import { nodeRequire } from "./runtime.js";
+import { xxh64 } from "./xxh64.js";
+
+/** Which implementation compresses: the native binding or the WebAssembly fallback. */
+export type ZstdBackendName = "napi" | "wasm";
+
+/** A zstd implementation: synchronous once loaded. */
+export interface ZstdBackend {
+  readonly name: ZstdBackendName;
+  /** One frame with content size; `checksum` adds the 4-byte content checksum. */
+  compress(data: Uint8Array, level: number, checksum: boolean): Uint8Array | Promise<Uint8Array>;
+  /** Decodes one or more concatenated frames. Throws on corrupt or truncated input. */
+  decompress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** What a zstd frame header says (RFC 8878 §3.1.1.1). */
+export interface ZstdFrameHeader {
+  /** Decompressed size, `null` when the header does not say. */
+  readonly contentSize: number | null;
+  /** Whether a 4-byte content checksum follows the last block. */
+  readonly checksum: boolean;
+  /** Size of the header in bytes, magic number included. */
+  readonly headerSize: number;
+}
+
+const MAGIC = [0x28, 0xb5, 0x2f, 0xfd] as const;
+
+/**
+ * Parses the header of the zstd frame at the start of `data`; `null` when
+ * `data` does not start with a complete zstd frame header.
+ */
+export function zstdFrameHeader(data: Uint8Array): ZstdFrameHeader | null {
+  if (data.length < 5) return null;
+  for (let i = 0; i < 4; i++) if (data[i] !== MAGIC[i]) return null;
+  const fhd = data[4] as number;
+  const fcsFlag = fhd >>> 6;
+  const singleSegment = (fhd >>> 5) & 1;
+  const checksum = ((fhd >>> 2) & 1) === 1;
+  const dictIdSize = [0, 1, 2, 4][fhd & 3] as number;
+  const fcsSize = fcsFlag === 0 ? singleSegment : ([0, 2, 4, 8][fcsFlag] as number);
+  let p = 5 + (singleSegment ? 0 : 1) + dictIdSize;
+  const headerSize = p + fcsSize;
+  if (data.length < headerSize) return null;
+  let contentSize: number | null = null;
+  if (fcsSize === 1) contentSize = data[p] as number;
+  else if (fcsSize === 2) contentSize = ((data[p] as number) | ((data[p + 1] as number) << 8)) + 256;
+  else if (fcsSize === 4)
+    contentSize =
+      ((data[p] as number) |
+        ((data[p + 1] as number) << 8) |
+        ((data[p + 2] as number) << 16) |
+        ((data[p + 3] as number) << 24)) >>>
+      0;
+  else if (fcsSize === 8) {
+    let v = 0;
+    for (let k = 7; k >= 0; k--) v = v * 256 + (data[p + k] as number);
+    contentSize = v;
+  }
+  p += fcsSize;
+  return { contentSize, checksum, headerSize };
+}
+
+/**
+ * Turns a single-frame, checksum-less zstd frame of `content` into one with a
+ * content checksum: sets the header flag and appends the low 32 bits of
+ * XXH64(content), little-endian.
+ */
+export function addZstdChecksum(frame: Uint8Array, content: Uint8Array): Uint8Array {
+  const out = new Uint8Array(frame.length + 4);
+  out.set(frame);
+  out[4] = (out[4] as number) | 0x04;
+  const c = Number(xxh64(content) & 0xffffffffn);
+  const n = frame.length;
+  out[n] = c & 0xff;
+  out[n + 1] = (c >>> 8) & 0xff;
+  out[n + 2] = (c >>> 16) & 0xff;
+  out[n + 3] = c >>> 24;
+  return out;
+}
+
+// ---------------------------------------------------------------- napi backend
+
+interface NapiCCtx {
+  setParameter(param: number, value: number): void;
+  reset(directive: number): void;
+  compress2(dst: Uint8Array, src: Uint8Array): number;
+}
+interface NapiDCtx {
+  decompress(dst: Uint8Array, src: Uint8Array): number;
+  decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+  reset(directive: number): void;
+}
+interface NapiBinding {
+  CCtx: new () => NapiCCtx;
+  DCtx: new () => NapiDCtx;
+  CParameter: { compressionLevel: number; checksumFlag: number; contentSizeFlag: number };
+  ResetDirective: { sessionOnly: number; parameters: number; sessionAndParameters: number };
+  compressBound(size: number): number;
+  getFrameContentSize(frame: Uint8Array): number | null;
+  findFrameCompressedSize(frame: Uint8Array): number;
+  dStreamOutSize(): number;
+  maxCLevel(): number;
+  minCLevel(): number;
+}
+
+function napiBackend(b: NapiBinding): ZstdBackend {
+  let cctx: NapiCCtx | undefined;
+  let dctx: NapiDCtx | undefined;
+  let scratch = new Uint8Array(0);
+  const maxLevel = b.maxCLevel();
+  const minLevel = b.minCLevel();
+  return {
+    name: "napi",
+    compress(data, level, checksum) {
+      cctx ??= new b.CCtx();
+      cctx.reset(b.ResetDirective.sessionAndParameters);
+      cctx.setParameter(b.CParameter.compressionLevel, Math.min(maxLevel, Math.max(minLevel, level)));
+      cctx.setParameter(b.CParameter.checksumFlag, checksum ? 1 : 0);
+      cctx.setParameter(b.CParameter.contentSizeFlag, 1);
+      const bound = b.compressBound(data.length);
+      if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
+      const n = cctx.compress2(scratch, data);
+      // An exact-size copy with its own ArrayBuffer (transferable, no slack).
+      const out = scratch.slice(0, n);
+      // Do not keep a huge scratch buffer alive after an exceptional chunk.
+      if (scratch.length > 64 * 1024 * 1024) scratch = new Uint8Array(0);
+      return out;
+    },
+    decompress(data) {
+      dctx ??= new b.DCtx();
+      let total = 0;
+      let rest = data;
+      let known = true;
+      while (rest.length > 0) {
+        const size = b.getFrameContentSize(rest);
+        if (size === null) {
+          known = false;
+          break;
+        }
+        total += size;
+        rest = rest.subarray(b.findFrameCompressedSize(rest));
+      }
+      if (known) {
+        const out = allocUninit(total);
+        const n = dctx.decompress(out, data);
+        if (n !== total) throw new Error(`frame content size ${total} but ${n} bytes decoded`);
+        return out;
+      }
+      // Streaming decompression: frames without content size.
+      dctx.reset(b.ResetDirective.sessionOnly);
+      const parts: Uint8Array[] = [];
+      let produced = 0;
+      let input = data;
+      let pending = 1;
+      const step = b.dStreamOutSize();
+      while (input.length > 0 || pending !== 0) {
+        const chunk = allocUninit(Math.max(step, input.length * 4));
+        const [ret, written, consumed] = dctx.decompressStream(chunk, input);
+        if (written === 0 && consumed === 0) throw new Error("truncated zstd frame (no progress)");
+        if (written > 0) parts.push(chunk.subarray(0, written));
+        produced += written;
+        input = input.subarray(consumed);
+        pending = ret;
+        if (input.length === 0 && ret !== 0 && written < chunk.length)
+          throw new Error("truncated zstd frame");
+      }
+      const out = allocUninit(produced);
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    },
+  };
+}
+
+/** A fresh, exact-size Uint8Array over its own ArrayBuffer; not zero-filled under Node. */
+export function allocUninit(size: number): Uint8Array {
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
+  if (B !== undefined && size > 0) {
+    const buf = B.allocUnsafeSlow(size);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  }
+  return new Uint8Array(size);
+}
+
+// ---------------------------------------------------------------- wasm backend
+
+interface WasmCodec {
+  encode(data: Uint8Array): Promise<Uint8Array>;
+  decode(data: Uint8Array): Promise<Uint8Array>;
+}
+
+let wasmModule: Promise<{ fromConfig(c: { level: number; id: string }): WasmCodec }> | undefined;
+
+/** The portable WebAssembly backend (numcodecs), usable everywhere. */
+export function wasmZstdBackend(): ZstdBackend {
+  const codecs = new Map<number, Promise<WasmCodec>>();
+  const codec = (level: number): Promise<WasmCodec> => {
+    let c = codecs.get(level);
+    if (c === undefined) {
+      wasmModule ??= import("numcodecs/zstd").then((m) => m.default as never);
+      c = wasmModule.then((m) => m.fromConfig({ level, id: "zstd" }));
+      codecs.set(level, c);
+    }
+    return c;
+  };
+  return {
+    name: "wasm",
+    async compress(data, level, checksum) {
+      // numcodecs maps levels <= 0 to 1 (no negative "fast" levels); 0 means the default, 3.
+      const frame = await (await codec(level === 0 ? 3 : level)).encode(data);
+      return checksum ? addZstdChecksum(frame, data) : frame;
+    },
+    async decompress(data) {
+      return (await codec(3)).decode(data);
+    },
+  };
+}
+
+let napi: Promise<ZstdBackend | null> | undefined;
+
+/** The native backend when `zstd-napi` loads (Node only), else `null`. */
+export function napiZstdBackend(): Promise<ZstdBackend | null> {
+  napi ??= (async () => {
+    const req = await nodeRequire();
+    if (req === null) return null;
+    try {
+      return napiBackend(req("zstd-napi/binding.js") as NapiBinding);
+    } catch {
+      return null;
+    }
+  })();
+  return napi;
+}
+
+let preferred: Promise<ZstdBackend> | undefined;
+let forced: ZstdBackendName | undefined;
+
+/**
+ * The backend in use in this thread: native when available, else WebAssembly.
+ * The environment variable `ZCOLLECTION_ZSTD=wasm` forces the WebAssembly one
+ * (benchmarks and tests); it is read once per thread.
+ */
+export function zstdBackend(): Promise<ZstdBackend> {
+  preferred ??= (async () => {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const want = forced ?? (env?.ZCOLLECTION_ZSTD === "wasm" ? "wasm" : undefined);
+    if (want !== "wasm") {
+      const n = await napiZstdBackend();
+      if (n !== null) return n;
+    }
+    return wasmZstdBackend();
+  })();
+  return preferred;
+}
+
+/** Forces the backend of this thread (`undefined` = automatic). For tests and benchmarks. */
+export function setZstdBackend(name: ZstdBackendName | undefined): void {
+  forced = name;
+  preferred = undefined;
+}
