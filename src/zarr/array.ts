@@ -1,0 +1,632 @@
+/**
+ * Writing and reading whole Zarr v3 arrays and groups on a {@link Store}
+ * (FORMAT §5, §6; BEHAVIOUR §12, §18 #11). This is the API the collection
+ * layer builds on.
+ *
+ * - Chunk shape: the declared chunk per dimension, or the full extent
+ *   (FORMAT §6.3; never clipped to the array).
+ * - Sharding: `shardDecision` of the codec stack (BEHAVIOUR §12.2), or an
+ *   explicit shard extent per dimension (BEHAVIOUR §18 #11).
+ * - Chunks (inner chunks) equal to the fill value everywhere are not written
+ *   (FORMAT §6.6); missing ones read back as the fill value.
+ * - Chunk objects are written first and `zarr.json` last.
+ * - Chunk I/O and codec work run with bounded concurrency
+ *   (2 × `codec.workers` by default).
+ *
+ * @module
+ */
+
+import { type CodecStack, profile, shardDecision } from "../codecs/index.js";
+import { get as getConfig } from "../config.js";
+import {
+  type AnyStorage,
+  allocate,
+  type DType,
+  isDatetime,
+  isTimedelta,
+  NAT,
+  type Scalar,
+} from "../dtype.js";
+import { CodecError, SchemaError, StoreError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { NDArray, shapeSize } from "../ndarray.js";
+import { joinPath, type Store } from "../store/store.js";
+import { createLimiter, type Limiter, mapConcurrent } from "../util/concurrency.js";
+import { type ChunkContext, ChunkPipeline, effectiveCodecs } from "./codecs/pipeline.js";
+import { allIndices, copyBox, fillWith, gridShape, isAllFill } from "./grid.js";
+import {
+  type ArrayMetadata,
+  chunkKey,
+  DEFAULT_CHUNK_KEY_ENCODING,
+  encodeArrayMetadata,
+  encodeGroupMetadata,
+  metadataKey,
+  normalizeFillValue,
+  parseNodeMetadata,
+} from "./metadata.js";
+import {
+  assembleShard,
+  decodeShardIndex,
+  parseSharding,
+  planShardReads,
+  type ShardingCodec,
+  shardingDescriptor,
+} from "./sharding.js";
+
+/** Options of {@link writeArray}. */
+export interface WriteArrayOptions {
+  /** Name of each dimension, written as `dimension_names` (omitted when absent or for 0-d arrays). */
+  dimensionNames?: readonly string[];
+  /** Declared chunk length per dimension, or `null` for the array's full extent (FORMAT §6.3). */
+  chunks: readonly (number | null)[];
+  /**
+   * Explicit shard extent per dimension (BEHAVIOUR §18 #11), a positive
+   * multiple of that dimension's chunk; `null` (or absent) lets the codec
+   * profile decide (BEHAVIOUR §12.2). Applies even to unsharded stacks.
+   */
+  shards?: readonly (number | null)[];
+  /** Codecs and sharding intent; an incomplete stack (no serializer) means the default profile. */
+  codecs: CodecStack;
+  /** Fill value; `null` = the data type's default (FORMAT §6.5). */
+  fillValue: number | bigint | boolean | string | null;
+  /** `attributes` of the array. */
+  attributes?: Record<string, unknown>;
+  /**
+   * Delete everything under `path` before writing. Without it, `writeArray`
+   * assumes nothing is stored under `path` (e.g. the caller deleted the
+   * partition prefix): stale chunk objects from an earlier array would
+   * otherwise survive where the new array has empty chunks.
+   */
+  overwrite?: boolean;
+  /** Create the ancestor groups' `zarr.json` when absent (FORMAT §5.2); default false. */
+  createParents?: boolean;
+  /** Chunk encodes/writes in flight; default 2 × config `codec.workers` (at least 2). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link readArray}. */
+export interface ReadArrayOptions {
+  /** The array's metadata when already read (saves one GET). */
+  metadata?: ArrayMetadata;
+  /**
+   * Rows to read per dimension as `[start, stop)` (clamped to the shape), or
+   * `null` for the whole dimension; default: the whole array.
+   */
+  selection?: readonly (readonly [number, number] | null)[];
+  /** Chunk reads/decodes in flight; default 2 × config `codec.workers` (at least 2). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** The chunk layout {@link writeArray} chooses for an array (pure; see {@link arrayLayout}). */
+export interface ArrayLayout {
+  /** Inner chunk shape (FORMAT §6.3). */
+  readonly chunks: readonly number[];
+  /** Shard shape, or `null` when unsharded. */
+  readonly shards: readonly number[] | null;
+  /** `chunk_grid` chunk shape: the shard shape when sharded, else the chunk shape. */
+  readonly gridChunks: readonly number[];
+  /** The `codecs` of `zarr.json` (FORMAT §6.4). */
+  readonly codecs: ReturnType<typeof effectiveCodecs>;
+}
+
+function dimName(names: readonly string[] | undefined, d: number): string {
+  return names?.[d] ?? `#${d}`;
+}
+
+/**
+ * The chunk and shard shapes and the `zarr.json` codecs of an array of
+ * `shape` and `dtype` (FORMAT §6.3, §6.4; BEHAVIOUR §12, §18 #11). Shard
+ * extents computed by the profile that are not a multiple of the chunk (a
+ * dimension whose declared chunk exceeds its size) are rounded up to the
+ * next multiple, so that the layout is always valid Zarr.
+ *
+ * @param path the array path, named in errors.
+ * @throws SchemaError naming the dimension for a chunk or shard that is not a
+ *   positive integer, a shard that is not a multiple of the chunk, or a rank
+ *   mismatch. CodecError for a codec this library cannot write.
+ */
+export function arrayLayout(
+  path: string,
+  shape: readonly number[],
+  dtype: DType,
+  opts: Pick<WriteArrayOptions, "chunks" | "shards" | "codecs" | "dimensionNames">,
+): ArrayLayout {
+  const ndim = shape.length;
+  const names = opts.dimensionNames;
+  if (opts.chunks.length !== ndim) {
+    throw new SchemaError(`array '${path}': ${opts.chunks.length} chunk lengths for ${ndim} dimensions`, {
+      variable: path,
+    });
+  }
+  if (names !== undefined && names.length !== ndim) {
+    throw new SchemaError(`array '${path}': ${names.length} dimension names for ${ndim} dimensions`, {
+      variable: path,
+    });
+  }
+  if (opts.shards !== undefined && opts.shards.length !== ndim) {
+    throw new SchemaError(`array '${path}': ${opts.shards.length} shard extents for ${ndim} dimensions`, {
+      variable: path,
+    });
+  }
+  const chunks = opts.chunks.map((c, d) => {
+    if (c === null) return Math.max(1, shape[d] as number);
+    if (!Number.isSafeInteger(c) || c <= 0) {
+      throw new SchemaError(
+        `array '${path}': chunk ${c} of dimension '${dimName(names, d)}' must be a positive integer`,
+        { variable: path, dimension: dimName(names, d) },
+      );
+    }
+    return c;
+  });
+  const stack = opts.codecs.isComplete ? opts.codecs : profile();
+  let shards: number[] | null = stack.sharded
+    ? shardDecision(chunks, shape, dtype, stack.shardTargetBytes)
+    : null;
+  const explicit = opts.shards;
+  if (explicit?.some((s) => s !== null && s !== undefined)) {
+    const base = shards;
+    shards = chunks.map((c, d) => {
+      const s = explicit[d];
+      if (s === null || s === undefined) return base === null ? c : (base[d] as number);
+      if (!Number.isSafeInteger(s) || s <= 0 || s % c !== 0) {
+        throw new SchemaError(
+          `array '${path}': shard extent ${s} of dimension '${dimName(names, d)}' must be a positive multiple of its chunk ${c}`,
+          { variable: path, dimension: dimName(names, d) },
+        );
+      }
+      return s;
+    });
+  }
+  if (shards !== null) {
+    shards = shards.map((s, d) => Math.ceil(s / (chunks[d] as number)) * (chunks[d] as number));
+    if (shards.every((s, d) => s === chunks[d])) shards = null;
+  }
+  const codecs = effectiveCodecs(stack, dtype, path);
+  return shards === null
+    ? { chunks, shards: null, gridChunks: chunks, codecs }
+    : { chunks, shards, gridChunks: shards, codecs: [shardingDescriptor(chunks, codecs)] };
+}
+
+function defaultConcurrency(): number {
+  return Math.max(2, 2 * Math.floor(getConfig("codec.workers")));
+}
+
+/**
+ * Writes `data` as a Zarr v3 array at `path`: chunk (or shard) objects
+ * first, then `zarr.json` (FORMAT §6). The array's data type is the
+ * NDArray's dtype. Chunks equal to the fill value everywhere are not written.
+ *
+ * @returns the metadata written.
+ * @throws SchemaError naming the array or dimension for an invalid layout or
+ *   a fill value that does not fit the dtype; CodecError for an unsupported
+ *   codec; the signal's reason when aborted; store errors as thrown.
+ */
+export async function writeArray(
+  store: Store,
+  path: string,
+  data: NDArray,
+  opts: WriteArrayOptions,
+): Promise<ArrayMetadata> {
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const dtype = data.dtype;
+  const shape = [...data.shape];
+  const layout = arrayLayout(path, shape, dtype, opts);
+  const fillValue = normalizeFillValue(opts.fillValue, dtype, path);
+  const attributes = (opts.attributes ?? {}) as Record<string, JsonValue>;
+  const dimensionNames =
+    opts.dimensionNames === undefined || shape.length === 0 ? undefined : [...opts.dimensionNames];
+  const meta: ArrayMetadata = {
+    shape,
+    dtype,
+    dataType: dtype,
+    scaleFactor: 1,
+    chunkShape: layout.gridChunks,
+    chunkKeyEncoding: DEFAULT_CHUNK_KEY_ENCODING,
+    fillValue,
+    codecs: layout.codecs,
+    attributes,
+    ...(dimensionNames === undefined ? {} : { dimensionNames }),
+  };
+  const key = metadataKey(path);
+  const limit = opts.concurrency ?? defaultConcurrency();
+
+  if (opts.overwrite) await store.deletePrefix(path);
+  if (opts.createParents) await ensureParentGroups(store, path);
+
+  if (layout.shards === null) {
+    const inner = ChunkPipeline.fromCodecs(layout.codecs, dtype, layout.chunks, key);
+    const coords = allIndices(gridShape(shape, layout.chunks));
+    await mapConcurrent(
+      coords,
+      limit,
+      async (c) => {
+        signal?.throwIfAborted();
+        const start = c.map((i, d) => i * (layout.chunks[d] as number));
+        const chunk = extractChunk(data, start, layout.chunks, fillValue);
+        if (isAllFill(chunk, dtype, fillValue)) return;
+        const chunkPath = joinPath(path, chunkKey(DEFAULT_CHUNK_KEY_ENCODING, c));
+        const bytes = await inner.encode(chunk, ctx(chunkPath, signal));
+        signal?.throwIfAborted();
+        await store.writeBytes(chunkPath, bytes);
+      },
+      signal,
+    );
+  } else {
+    const sharding = parseSharding(layout.codecs[0]!, dtype, layout.shards, key);
+    const limiter = createLimiter(limit);
+    const shardCoords = allIndices(gridShape(shape, layout.shards));
+    await mapConcurrent(
+      shardCoords,
+      2,
+      async (sc) => {
+        signal?.throwIfAborted();
+        const shardPath = joinPath(path, chunkKey(DEFAULT_CHUNK_KEY_ENCODING, sc));
+        const bytes = await encodeShard(data, sc, sharding, fillValue, limiter, ctx(shardPath, signal));
+        signal?.throwIfAborted();
+        if (bytes !== undefined) await store.writeBytes(shardPath, bytes);
+      },
+      signal,
+    );
+  }
+  signal?.throwIfAborted();
+  await store.writeBytes(
+    key,
+    encodeArrayMetadata({
+      shape,
+      dtype,
+      chunkShape: layout.gridChunks,
+      fillValue,
+      codecs: layout.codecs,
+      attributes,
+      ...(dimensionNames === undefined ? {} : { dimensionNames }),
+    }),
+  );
+  return meta;
+}
+
+function ctx(key: string, signal: AbortSignal | undefined): ChunkContext {
+  return signal === undefined ? { key } : { key, signal };
+}
+
+/** The chunk of `chunkShape` starting at `start`, padded with the fill value beyond the array's edge. */
+function extractChunk(
+  data: NDArray,
+  start: readonly number[],
+  chunkShape: readonly number[],
+  fill: Scalar,
+): AnyStorage {
+  const out = allocate(data.dtype, shapeSize(chunkShape));
+  const extent = chunkShape.map((c, d) => Math.min(c, (data.shape[d] as number) - (start[d] as number)));
+  if (extent.some((e, d) => e < (chunkShape[d] as number))) fillWith(out, data.dtype, fill, true);
+  copyBox(
+    data.data,
+    data.shape,
+    start,
+    out,
+    chunkShape,
+    chunkShape.map(() => 0),
+    extent,
+  );
+  return out;
+}
+
+/** Encodes the shard at grid coordinates `sc`; `undefined` when every inner chunk is empty. */
+async function encodeShard(
+  data: NDArray,
+  sc: readonly number[],
+  sharding: ShardingCodec,
+  fill: Scalar,
+  limiter: Limiter,
+  context: ChunkContext,
+): Promise<Uint8Array | undefined> {
+  const shape = data.shape;
+  const positions = allIndices(sharding.chunksPerShard);
+  const encoded = await Promise.all(
+    positions.map((p) =>
+      limiter(async () => {
+        context.signal?.throwIfAborted();
+        const start = p.map(
+          (i, d) =>
+            (sc[d] as number) * (sharding.shardShape[d] as number) + i * (sharding.innerShape[d] as number),
+        );
+        // Inner chunks entirely beyond the array are never written (FORMAT §6.6).
+        if (start.some((s, d) => s >= (shape[d] as number))) return undefined;
+        const chunk = extractChunk(data, start, sharding.innerShape, fill);
+        if (isAllFill(chunk, data.dtype, fill)) return undefined;
+        return sharding.inner.encode(chunk, context);
+      }),
+    ),
+  );
+  return assembleShard(encoded, sharding.count);
+}
+
+// ---------------------------------------------------------------------------
+// reading
+
+/**
+ * Reads the metadata of the array at `path`.
+ *
+ * @returns `undefined` when `zarr.json` is absent.
+ * @throws CodecError naming the key when the document is invalid or is a group.
+ */
+export async function readArrayMetadata(
+  store: Store,
+  path: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<ArrayMetadata | undefined> {
+  const key = metadataKey(path);
+  const bytes = await store.readBytes(key, opts);
+  if (bytes === undefined) return undefined;
+  const node = parseNodeMetadata(bytes, key);
+  if (node.nodeType !== "array") throw new CodecError(`${key} describes a group, not an array`, { key });
+  const { nodeType: _, ...meta } = node;
+  return meta;
+}
+
+/** How the chunks of an array are decoded: a plain pipeline or shards. */
+type ArrayCodecs = { kind: "plain"; pipeline: ChunkPipeline } | { kind: "sharded"; sharding: ShardingCodec };
+
+function arrayCodecs(meta: ArrayMetadata, key: string): ArrayCodecs {
+  const codecs = meta.codecs;
+  const shardAt = codecs.findIndex((c) => c.name === "sharding_indexed");
+  if (shardAt < 0)
+    return { kind: "plain", pipeline: ChunkPipeline.fromCodecs(codecs, meta.dtype, meta.chunkShape, key) };
+  if (codecs.length !== 1) {
+    throw new CodecError(`unsupported codec list in ${key}: sharding_indexed combined with other codecs`, {
+      key,
+    });
+  }
+  return { kind: "sharded", sharding: parseSharding(codecs[0]!, meta.dtype, meta.chunkShape, key) };
+}
+
+/**
+ * Reads the array at `path` (whole, or the `selection` box) into an NDArray
+ * of its data type (FORMAT §6.2; 64-bit types as bigint; times with a
+ * `scale_factor` other than 1 are converted to ticks of their unit). Missing
+ * chunks, shards and inner chunks read as the fill value. Shards are read
+ * with ranged GETs: the index (checksum verified), then only the byte ranges
+ * of the inner chunks needed.
+ *
+ * @throws StoreError naming the key when the array does not exist;
+ *   CodecError naming the key for an invalid `zarr.json`, an unsupported
+ *   data type or codec, or a corrupted chunk, shard or index.
+ */
+export async function readArray(store: Store, path: string, opts: ReadArrayOptions = {}): Promise<NDArray> {
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const key = metadataKey(path);
+  const meta =
+    opts.metadata ?? (await readArrayMetadata(store, path, signal === undefined ? {} : { signal }));
+  if (meta === undefined) throw new StoreError(`no array at '${path}' (missing ${key})`, { key });
+  const codecs = arrayCodecs(meta, key);
+  const { shape, dtype } = meta;
+  const sel = normalizeSelection(opts.selection, shape, path);
+  const outShape = sel.map(([a, b]) => b - a);
+  const out = allocate(dtype, shapeSize(outShape));
+  fillWith(out, dtype, meta.fillValue, true);
+  const limit = opts.concurrency ?? defaultConcurrency();
+
+  /** Copies the part of a decoded block (origin `origin`, shape `blockShape`) inside the selection. */
+  const place = (block: AnyStorage, origin: readonly number[], blockShape: readonly number[]) => {
+    const lo = origin.map((o, d) => Math.max(o, sel[d]![0]));
+    const hi = origin.map((o, d) => Math.min(o + (blockShape[d] as number), sel[d]![1]));
+    const extent = lo.map((l, d) => (hi[d] as number) - l);
+    copyBox(
+      block,
+      blockShape,
+      lo.map((l, d) => l - (origin[d] as number)),
+      out,
+      outShape,
+      lo.map((l, d) => l - sel[d]![0]),
+      extent,
+    );
+  };
+
+  const grid = meta.chunkShape;
+  const coords = chunksInBox(sel, grid);
+  if (codecs.kind === "plain") {
+    await mapConcurrent(
+      coords,
+      limit,
+      async (c) => {
+        signal?.throwIfAborted();
+        const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
+        const bytes = await store.readBytes(chunkPath, signal === undefined ? {} : { signal });
+        if (bytes === undefined) return;
+        const block = await codecs.pipeline.decode(bytes, ctx(chunkPath, signal));
+        place(
+          block,
+          c.map((i, d) => i * (grid[d] as number)),
+          grid,
+        );
+      },
+      signal,
+    );
+  } else {
+    const sharding = codecs.sharding;
+    const limiter = createLimiter(limit);
+    await mapConcurrent(
+      coords,
+      Math.max(2, Math.ceil(limit / 2)),
+      async (sc) => {
+        signal?.throwIfAborted();
+        const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
+        const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
+        await readShard(store, shardPath, sharding, shardOrigin, sel, shape, limiter, signal, place);
+      },
+      signal,
+    );
+  }
+  if (meta.scaleFactor !== 1 && (isDatetime(dtype) || isTimedelta(dtype))) {
+    const f = BigInt(meta.scaleFactor);
+    const v = out as BigInt64Array;
+    for (let i = 0; i < v.length; i++) if (v[i] !== NAT) v[i] = (v[i] as bigint) * f;
+  }
+  return new NDArray(dtype, outShape, out as never);
+}
+
+async function readShard(
+  store: Store,
+  shardPath: string,
+  sharding: ShardingCodec,
+  shardOrigin: readonly number[],
+  sel: readonly (readonly [number, number])[],
+  shape: readonly number[],
+  limiter: Limiter,
+  signal: AbortSignal | undefined,
+  place: (block: AnyStorage, origin: readonly number[], blockShape: readonly number[]) => void,
+): Promise<void> {
+  const getOpts = signal === undefined ? {} : { signal };
+  const range =
+    sharding.indexLocation === "end"
+      ? { suffixLength: sharding.indexSize }
+      : { offset: 0, length: sharding.indexSize };
+  const indexBytes = await store.readRange(shardPath, range, getOpts);
+  if (indexBytes === undefined) return;
+  const index = decodeShardIndex(indexBytes, sharding, shardPath);
+  // Inner chunks of the shard that intersect the selection (and the array).
+  const inner = sharding.innerShape;
+  const innerBox = sel.map(([a, b], d) => {
+    const o = shardOrigin[d] as number;
+    const lo = Math.max(a, o);
+    const hi = Math.min(b, o + (sharding.shardShape[d] as number), shape[d] as number);
+    return [lo - o, hi - o] as const;
+  });
+  const wanted: number[] = [];
+  const positions = chunksInBox(innerBox, inner);
+  const strides = sharding.chunksPerShard.map((_, d) =>
+    sharding.chunksPerShard.slice(d + 1).reduce((a, b) => a * b, 1),
+  );
+  const posOf = new Map<number, number[]>();
+  for (const p of positions) {
+    const flat = p.reduce((acc, i, d) => acc + i * (strides[d] as number), 0);
+    wanted.push(flat);
+    posOf.set(flat, p);
+  }
+  const plan = planShardReads(index, wanted);
+  await Promise.all(
+    plan.map(async (r) => {
+      signal?.throwIfAborted();
+      const bytes = await store.readRange(shardPath, { offset: r.offset, length: r.length }, getOpts);
+      if (bytes === undefined || bytes.length !== r.length) {
+        throw new CodecError(
+          `corrupted shard ${shardPath}: bytes ${r.offset}..${r.offset + r.length} out of range (object truncated?)`,
+          { key: shardPath },
+        );
+      }
+      await Promise.all(
+        r.chunks.map((flat) =>
+          limiter(async () => {
+            signal?.throwIfAborted();
+            const off = (index.offsets[flat] as number) - r.offset;
+            const chunkBytes = bytes.subarray(off, off + (index.lengths[flat] as number));
+            const block = await sharding.inner.decode(chunkBytes, ctx(shardPath, signal));
+            const p = posOf.get(flat)!;
+            place(
+              block,
+              p.map((i, d) => (shardOrigin[d] as number) + i * (inner[d] as number)),
+              inner,
+            );
+          }),
+        ),
+      );
+    }),
+  );
+}
+
+/** Grid coordinates of the chunks of `chunkShape` intersecting the box `[start, stop)` per dimension, C order. */
+function chunksInBox(box: readonly (readonly [number, number])[], chunkShape: readonly number[]): number[][] {
+  const first = box.map(([a], d) => Math.floor(a / (chunkShape[d] as number)));
+  const counts = box.map(([a, b], d) =>
+    b <= a ? 0 : Math.ceil(b / (chunkShape[d] as number)) - (first[d] as number),
+  );
+  return allIndices(counts).map((idx) => idx.map((i, d) => i + (first[d] as number)));
+}
+
+function normalizeSelection(
+  selection: ReadArrayOptions["selection"],
+  shape: readonly number[],
+  path: string,
+): [number, number][] {
+  if (selection !== undefined && selection.length !== shape.length) {
+    throw new SchemaError(`array '${path}': selection of rank ${selection.length} for rank ${shape.length}`, {
+      variable: path,
+    });
+  }
+  return shape.map((n, d) => {
+    const s = selection?.[d];
+    if (s === null || s === undefined) return [0, n];
+    const a = Math.min(n, Math.max(0, Math.floor(s[0])));
+    const b = Math.min(n, Math.max(a, Math.floor(s[1])));
+    return [a, b];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// groups
+
+/**
+ * Writes the group `zarr.json` at `path` (`""` = root) with `attributes`
+ * (FORMAT §5.1) and creates every ancestor group that is absent (FORMAT
+ * §5.2; existing ancestors are never rewritten).
+ *
+ * @param opts.overwrite delete everything under `path` first (FORMAT §5.3).
+ *   Without it an existing group document is replaced (its children stay).
+ * @throws StoreError naming the key when an array exists at `path` and
+ *   `overwrite` is not set.
+ */
+export async function writeGroup(
+  store: Store,
+  path: string,
+  attributes: Readonly<Record<string, unknown>>,
+  opts: { overwrite?: boolean } = {},
+): Promise<void> {
+  const key = metadataKey(path);
+  if (opts.overwrite) {
+    await store.deletePrefix(path);
+  } else {
+    const existing = await store.readBytes(key);
+    if (existing !== undefined && parseNodeMetadata(existing, key).nodeType === "array") {
+      throw new StoreError(`cannot write a group at '${path}': ${key} describes an array`, { key });
+    }
+  }
+  await ensureParentGroups(store, path);
+  await store.writeBytes(key, encodeGroupMetadata(attributes));
+}
+
+/**
+ * Reads the group at `path`.
+ *
+ * @returns `undefined` when `zarr.json` is absent.
+ * @throws CodecError naming the key when the document is invalid or describes an array.
+ */
+export async function readGroup(
+  store: Store,
+  path: string,
+): Promise<{ attributes: Record<string, JsonValue> } | undefined> {
+  const key = metadataKey(path);
+  const bytes = await store.readBytes(key);
+  if (bytes === undefined) return undefined;
+  const node = parseNodeMetadata(bytes, key);
+  if (node.nodeType !== "group") throw new CodecError(`${key} describes an array, not a group`, { key });
+  return { attributes: node.attributes };
+}
+
+/**
+ * Creates `{"attributes": {}, ...}` group documents for every ancestor of
+ * `path` (root included, `path` itself excluded) whose `zarr.json` is absent
+ * (FORMAT §5.2). Never rewrites an existing ancestor.
+ */
+export async function ensureParentGroups(store: Store, path: string): Promise<void> {
+  const parts = path.split("/").filter((p) => p.length > 0);
+  const ancestors: string[] = [];
+  for (let i = 0; i < parts.length; i++) ancestors.push(parts.slice(0, i).join("/"));
+  const present = await Promise.all(ancestors.map((a) => store.exists(metadataKey(a))));
+  const empty = encodeGroupMetadata({});
+  await Promise.all(
+    ancestors.filter((_, i) => !present[i]).map((a) => store.writeBytes(metadataKey(a), empty)),
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The Zarr v3 array layer: `zarr.json` metadata, chunk codecs, sharding, and
+ * whole-array write/read on a store (FORMAT §5, §6).
+ *
+ * @module
+ */
+
+export {
+  type ArrayLayout,
+  arrayLayout,
+  ensureParentGroups,
+  type ReadArrayOptions,
+  readArray,
+  readArrayMetadata,
+  readGroup,
+  type WriteArrayOptions,
+  writeArray,
+  writeGroup,
+} from "./array.js";
+export { bytesCodecDescriptor, type Endian } from "./codecs/bytes.js";
+export {
+  ARRAY_TO_ARRAY_CODECS,
+  ARRAY_TO_BYTES_CODECS,
+  type ChunkContext,
+  ChunkPipeline,
+  effectiveCodecs,
+} from "./codecs/pipeline.js";
+export { decodeVlenUtf8, encodeVlenUtf8 } from "./codecs/vlen.js";
+export { allIndices, copyBox, gridShape, isAllFill } from "./grid.js";
+export {
+  type ArrayMetadata,
+  type ArrayMetadataInput,
+  arrayMetadataText,
+  type ChunkKeyEncoding,
+  chunkKey,
+  DEFAULT_CHUNK_KEY_ENCODING,
+  decodeFillValue,
+  defaultFillValue,
+  encodeArrayMetadata,
+  encodeFillValue,
+  encodeGroupMetadata,
+  type GroupMetadata,
+  metadataKey,
+  type NodeMetadata,
+  normalizeFillValue,
+  parseNodeDocument,
+  parseNodeMetadata,
+  pythonFloatRepr,
+} from "./metadata.js";
+export {
+  assembleShard,
+  DEFAULT_INDEX_CODECS,
+  decodeShardIndex,
+  EMPTY,
+  type IndexLocation,
+  parseSharding,
+  planShardReads,
+  type RangeRead,
+  type ShardIndex,
+  type ShardingCodec,
+  shardingDescriptor,
+} from "./sharding.js";
