@@ -1,0 +1,34 @@
+/**
+ * The store layer (BEHAVIOUR §13): the abstract {@link Store}, its backends,
+ * a counting wrapper and {@link openStore}.
+ *
+ * Importing this module loads no Node-only module and no SDK: LocalStore
+ * loads `node:fs` and ObjectStore the AWS SDK on first use, and the
+ * Icechunk backend is imported by `openStore` only for `icechunk://` URLs.
+ *
+ * @module
+ */
+
+export { CountingStore, type StoreCounts } from "./counting.js";
+export { type FetchLike, HttpStore, type HttpStoreOptions, parseHttpStoreOptions } from "./http.js";
+export { isTransientName, LocalStore, type LocalStoreOptions } from "./local.js";
+export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
+export { type OpenStoreOptions, openStore, parseStoreUrl, type StoreLocation } from "./open.js";
+export {
+  ObjectStore,
+  type ObjectStoreOptions,
+  parseS3StorageOptions,
+  parseS3Url,
+  type S3Credentials,
+  type S3StorageOptions,
+} from "./s3.js";
+export {
+  joinPath,
+  parentPath,
+  type RangeQuery,
+  relativePath,
+  type SessionOptions,
+  Store,
+} from "./store.js";
+// IcechunkStore: re-exported from "./icechunk.js" by its module (kept out of
+// this static graph so that the root import stays light; openStore loads it).

@@ -1,0 +1,505 @@
+/**
+ * A store over an S3 bucket prefix, on `@aws-sdk/client-s3` (BEHAVIOUR §13.4).
+ *
+ * The SDK is loaded on first use (it takes ~0.2 s to import), so importing
+ * this module is free. Nothing here is Node-specific besides what the SDK
+ * itself selects, so the store also runs in a browser (with CORS on the
+ * bucket).
+ *
+ * @module
+ */
+
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
+import { StoreError } from "../errors.js";
+import {
+  checkRange,
+  errorMessage,
+  isAbortError,
+  isEmptyRange,
+  normalizeKey,
+  rangeHeader,
+  resolveRange,
+  sortedUnique,
+} from "./keys.js";
+import { type RangeQuery, Store } from "./store.js";
+
+type Sdk = typeof import("@aws-sdk/client-s3");
+let sdkModule: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdkModule ??= import("@aws-sdk/client-s3");
+  return sdkModule;
+}
+
+/** Static credentials of an S3 client. */
+export type S3Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+/**
+ * `storageOptions` accepted for `s3://` URLs (all optional; unknown keys are
+ * refused so that a typo does not silently fall back to defaults).
+ */
+export type S3StorageOptions = {
+  /** Endpoint URL of an S3-compatible server (`http://127.0.0.1:9000`). */
+  endpoint?: string;
+  /** Region; default `us-east-1` when an `endpoint` is given, else the SDK's resolution (env, profile). */
+  region?: string;
+  /** Static credentials (all three fields may also be given flat, below). */
+  credentials?: S3Credentials;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** Path-style addressing (`endpoint/bucket/key`); default true when an `endpoint` is given. */
+  forcePathStyle?: boolean;
+  /**
+   * Attempts per request, first included (default 5). Throttling, 5xx and
+   * network errors are retried with the SDK's exponential backoff with
+   * jitter ("standard" retry mode).
+   */
+  maxAttempts?: number;
+  /** SDK request checksums: `WHEN_REQUIRED` for servers that reject the flexible-checksum headers. */
+  requestChecksumCalculation?: "WHEN_SUPPORTED" | "WHEN_REQUIRED";
+  /** SDK response checksum validation. */
+  responseChecksumValidation?: "WHEN_SUPPORTED" | "WHEN_REQUIRED";
+};
+
+/** Options of {@link ObjectStore}. */
+export interface ObjectStoreOptions {
+  /** Refuse writes and deletes with ReadOnlyError (default false). */
+  readOnly?: boolean;
+  /** Client settings ({@link S3StorageOptions}); validated at construction. */
+  storageOptions?: S3StorageOptions | Readonly<Record<string, unknown>>;
+  /** A client to use instead of building one from `storageOptions` (it is not destroyed by `close`). */
+  client?: S3Client;
+  /** Keys per ListObjectsV2 page and per DeleteObjects batch, 1..1000 (default 1000, the S3 maximum). */
+  pageSize?: number;
+}
+
+const CHECKSUM_MODES = ["WHEN_SUPPORTED", "WHEN_REQUIRED"];
+
+/**
+ * Validates raw `storageOptions` for an `s3://` store.
+ *
+ * @throws StoreError naming the offending option.
+ */
+export function parseS3StorageOptions(raw: Readonly<Record<string, unknown>>, uri: string): S3StorageOptions {
+  const out: S3StorageOptions = {};
+  const bad = (name: string, want: string): never => {
+    throw new StoreError(`invalid S3 storage option '${name}' for ${uri}: expected ${want}`, { key: uri });
+  };
+  const str = (name: string, v: unknown): string =>
+    typeof v === "string" && v !== "" ? v : bad(name, "a non-empty string");
+  for (const [name, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    switch (name) {
+      case "endpoint": {
+        const s = str(name, v);
+        if (!/^https?:\/\/[^/]/i.test(s)) bad(name, "an http(s):// URL");
+        out.endpoint = s;
+        break;
+      }
+      case "region":
+        out.region = str(name, v);
+        break;
+      case "accessKeyId":
+      case "secretAccessKey":
+      case "sessionToken":
+        out[name] = str(name, v);
+        break;
+      case "credentials": {
+        const c = v as Partial<Record<string, unknown>> | null;
+        if (typeof c !== "object" || c === null)
+          bad(name, "an object {accessKeyId, secretAccessKey, sessionToken?}");
+        const creds: S3Credentials = {
+          accessKeyId: str("credentials.accessKeyId", c?.accessKeyId),
+          secretAccessKey: str("credentials.secretAccessKey", c?.secretAccessKey),
+        };
+        if (c?.sessionToken !== undefined)
+          creds.sessionToken = str("credentials.sessionToken", c.sessionToken);
+        out.credentials = creds;
+        break;
+      }
+      case "forcePathStyle":
+        out.forcePathStyle = typeof v === "boolean" ? v : bad(name, "a boolean");
+        break;
+      case "maxAttempts":
+        out.maxAttempts =
+          Number.isInteger(v) && (v as number) >= 1 ? (v as number) : bad(name, "an integer >= 1");
+        break;
+      case "requestChecksumCalculation":
+      case "responseChecksumValidation":
+        if (typeof v !== "string" || !CHECKSUM_MODES.includes(v))
+          bad(name, "'WHEN_SUPPORTED' or 'WHEN_REQUIRED'");
+        out[name] = v as "WHEN_SUPPORTED" | "WHEN_REQUIRED";
+        break;
+      default:
+        throw new StoreError(
+          `unknown S3 storage option '${name}' for ${uri} (known: endpoint, region, credentials, accessKeyId, ` +
+            "secretAccessKey, sessionToken, forcePathStyle, maxAttempts, requestChecksumCalculation, " +
+            "responseChecksumValidation)",
+          { key: uri },
+        );
+    }
+  }
+  if ((out.accessKeyId === undefined) !== (out.secretAccessKey === undefined)) {
+    bad(out.accessKeyId === undefined ? "accessKeyId" : "secretAccessKey", "to be given with its pair");
+  }
+  if (out.credentials !== undefined && out.accessKeyId !== undefined) {
+    bad("credentials", "either 'credentials' or 'accessKeyId'/'secretAccessKey', not both");
+  }
+  return out;
+}
+
+/** The S3 client configuration for validated options. */
+function clientConfig(o: S3StorageOptions): S3ClientConfig {
+  const cfg: S3ClientConfig = { maxAttempts: o.maxAttempts ?? 5, retryMode: "standard" };
+  if (o.endpoint !== undefined) cfg.endpoint = o.endpoint;
+  const region = o.region ?? (o.endpoint !== undefined ? "us-east-1" : undefined);
+  if (region !== undefined) cfg.region = region;
+  const forcePathStyle = o.forcePathStyle ?? (o.endpoint !== undefined ? true : undefined);
+  if (forcePathStyle !== undefined) cfg.forcePathStyle = forcePathStyle;
+  if (o.credentials !== undefined) cfg.credentials = o.credentials;
+  else if (o.accessKeyId !== undefined && o.secretAccessKey !== undefined) {
+    cfg.credentials = {
+      accessKeyId: o.accessKeyId,
+      secretAccessKey: o.secretAccessKey,
+      ...(o.sessionToken === undefined ? {} : { sessionToken: o.sessionToken }),
+    };
+  }
+  if (o.requestChecksumCalculation !== undefined)
+    cfg.requestChecksumCalculation = o.requestChecksumCalculation;
+  if (o.responseChecksumValidation !== undefined)
+    cfg.responseChecksumValidation = o.responseChecksumValidation;
+  return cfg;
+}
+
+/** Bucket and key prefix of an `s3://bucket/prefix` URL. @throws StoreError when malformed. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/?#]+)(?:\/([^?#]*))?$/i.exec(url);
+  if (m === null)
+    throw new StoreError(`invalid S3 URL '${url}': expected s3://bucket[/prefix]`, { key: url });
+  return { bucket: m[1] as string, prefix: normalizeKey(m[2] ?? "", url) };
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const s = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof s === "number" ? s : undefined;
+}
+
+function errorName(err: unknown): string | undefined {
+  const n = (err as { name?: unknown } | null)?.name;
+  return typeof n === "string" ? n : undefined;
+}
+
+/** `NoSuchKey` (GET) / `NotFound` (HEAD): the object is absent. A missing bucket is not "absent". */
+function isMissing(err: unknown): boolean {
+  const name = errorName(err);
+  if (name === "NoSuchBucket") return false;
+  return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
+}
+
+/** A plain `Uint8Array` that owns its whole buffer. */
+function ownBytes(b: Uint8Array): Uint8Array {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.constructor === Uint8Array) return b;
+  return new Uint8Array(b);
+}
+
+/**
+ * Objects below `s3://bucket/prefix`; a key `k` is the object
+ * `prefix/k`. Object-store semantics: a prefix exists when an object lies
+ * below it; listings use ListObjectsV2 with `Delimiter: "/"` (paginated);
+ * `deletePrefix` lists then deletes in DeleteObjects batches of up to 1000.
+ * Writes are atomic per object (S3 PUT semantics).
+ *
+ * @example
+ * const store = new ObjectStore("s3://bucket/collections/ssh", {
+ *   storageOptions: { endpoint: "http://127.0.0.1:9000", accessKeyId: "k", secretAccessKey: "s" },
+ * });
+ */
+export class ObjectStore extends Store {
+  /** `s3://bucket[/prefix]`, without trailing `/`. */
+  readonly rootUri: string;
+  readonly readOnly: boolean;
+  /** Bucket name. */
+  readonly bucket: string;
+  /** Key prefix of the store root inside the bucket (`""` = bucket root), no leading/trailing `/`. */
+  readonly prefix: string;
+  private readonly config: S3ClientConfig | undefined;
+  private readonly pageSize: number;
+  private clientPromise: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
+  private readonly ownsClient: boolean;
+
+  /**
+   * @param url - `s3://bucket[/prefix]`.
+   * @throws StoreError on a malformed URL, invalid storage options or page size,
+   *   or both `client` and `storageOptions`.
+   */
+  constructor(url: string, opts: ObjectStoreOptions = {}) {
+    super();
+    const { bucket, prefix } = parseS3Url(url);
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.rootUri = prefix === "" ? `s3://${bucket}` : `s3://${bucket}/${prefix}`;
+    this.readOnly = opts.readOnly ?? false;
+    const pageSize = opts.pageSize ?? 1000;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw new StoreError(`invalid pageSize ${pageSize} for ${this.rootUri}: expected 1..1000`, {
+        key: url,
+      });
+    }
+    this.pageSize = pageSize;
+    const raw = opts.storageOptions ?? {};
+    if (opts.client !== undefined) {
+      if (Object.keys(raw).length > 0) {
+        throw new StoreError(`give either a client or storageOptions for ${this.rootUri}, not both`, {
+          key: url,
+        });
+      }
+      this.config = undefined;
+      this.clientPromise = loadSdk().then((sdk) => ({ sdk, client: opts.client as S3Client }));
+      this.ownsClient = false;
+    } else {
+      this.config = clientConfig(parseS3StorageOptions(raw, this.rootUri));
+      this.ownsClient = true;
+    }
+  }
+
+  private connect(): Promise<{ sdk: Sdk; client: S3Client }> {
+    this.clientPromise ??= loadSdk().then((sdk) => ({ sdk, client: new sdk.S3Client(this.config ?? {}) }));
+    return this.clientPromise;
+  }
+
+  /** Bucket key of a normalised store key. */
+  private full(key: string): string {
+    if (this.prefix === "") return key;
+    return key === "" ? this.prefix : `${this.prefix}/${key}`;
+  }
+
+  /** Bucket prefix of everything below a normalised store key (`""` or ends with `/`). */
+  private below(key: string): string {
+    const f = this.full(key);
+    return f === "" ? "" : `${f}/`;
+  }
+
+  private fail(op: string, key: string, err: unknown): never {
+    if (isAbortError(err)) throw err;
+    const where = key === "" ? this.rootUri : `${this.rootUri}/${key}`;
+    const status = httpStatus(err);
+    throw new StoreError(
+      `S3 ${op} of '${where}' failed${status === undefined ? "" : ` (HTTP ${status})`}: ` +
+        `${errorName(err) ?? "Error"}: ${errorMessage(err)}`,
+      { key: where, cause: err },
+    );
+  }
+
+  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    opts?.signal?.throwIfAborted();
+    const { sdk, client } = await this.connect();
+    try {
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.full(k) }), {
+        abortSignal: opts?.signal,
+      });
+      return res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      return this.fail("GET", k, err);
+    }
+  }
+
+  /** A ranged GET (`Range: bytes=a-b` or `bytes=-n`); ranges past the end are clamped. */
+  override async readRange(
+    key: string,
+    range: RangeQuery,
+    opts?: { signal?: AbortSignal },
+  ): Promise<Uint8Array | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    checkRange(range, k, this.rootUri);
+    opts?.signal?.throwIfAborted();
+    if (isEmptyRange(range)) return (await this.head(k, opts?.signal)) ? new Uint8Array(0) : undefined;
+    const { sdk, client } = await this.connect();
+    try {
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.full(k), Range: rangeHeader(range) }),
+        { abortSignal: opts?.signal },
+      );
+      const bytes =
+        res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+      if (res.ContentRange !== undefined) return bytes;
+      // A server that ignored the Range header sent the whole object.
+      const { start, end } = resolveRange(range, bytes.length);
+      return bytes.slice(start, end);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      // 416: the object exists but the range starts past its end.
+      if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return new Uint8Array(0);
+      return this.fail("GET", k, err);
+    }
+  }
+
+  /** Whether the object `key` exists (HEAD). */
+  private async head(k: string, signal?: AbortSignal): Promise<boolean> {
+    const { sdk, client } = await this.connect();
+    try {
+      await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.full(k) }), {
+        abortSignal: signal,
+      });
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      return this.fail("HEAD", k, err);
+    }
+  }
+
+  /** One PUT. @throws ReadOnlyError on a read-only store. */
+  override async writeBytes(key: string, data: Uint8Array): Promise<void> {
+    const k = normalizeKey(key, this.rootUri);
+    this.assertWritable(k);
+    if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
+    const { sdk, client } = await this.connect();
+    try {
+      await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.full(k), Body: data }));
+    } catch (err) {
+      return this.fail("PUT", k, err);
+    }
+  }
+
+  override async deleteKey(key: string): Promise<void> {
+    const k = normalizeKey(key, this.rootUri);
+    this.assertWritable(k);
+    if (k === "") return;
+    const { sdk, client } = await this.connect();
+    try {
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(k) }));
+    } catch (err) {
+      if (isMissing(err)) return;
+      return this.fail("DELETE", k, err);
+    }
+  }
+
+  /** HEAD on the object, then (if absent) a one-key listing of the prefix below it. */
+  override async exists(key: string): Promise<boolean> {
+    const k = normalizeKey(key, this.rootUri);
+    if (k !== "" && (await this.head(k))) return true;
+    for await (const page of this.pages(k, { maxKeys: 1, single: true })) {
+      return (page.Contents?.length ?? 0) > 0;
+    }
+    return false;
+  }
+
+  /** Pages of a ListObjectsV2 listing of everything below store key `k`. */
+  private async *pages(
+    k: string,
+    opts: { delimiter?: string; maxKeys?: number; single?: boolean } = {},
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const { sdk, client } = await this.connect();
+    const prefix = this.below(k);
+    let token: string | undefined;
+    do {
+      let res: ListObjectsV2CommandOutput;
+      try {
+        res = await client.send(
+          new sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            ...(prefix === "" ? {} : { Prefix: prefix }),
+            ...(opts.delimiter === undefined ? {} : { Delimiter: opts.delimiter }),
+            MaxKeys: opts.maxKeys ?? this.pageSize,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+        );
+      } catch (err) {
+        return this.fail("LIST", k, err);
+      }
+      yield res;
+      token = res.IsTruncated && !opts.single ? res.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  private async children(prefix: string, dirsOnly: boolean): Promise<string[]> {
+    const p = normalizeKey(prefix, this.rootUri);
+    const start = this.below(p).length;
+    const names: string[] = [];
+    for await (const page of this.pages(p, { delimiter: "/" })) {
+      for (const cp of page.CommonPrefixes ?? []) {
+        const name = (cp.Prefix ?? "").slice(start).replace(/\/$/, "");
+        if (name !== "") names.push(name);
+      }
+      if (dirsOnly) continue;
+      for (const obj of page.Contents ?? []) {
+        const name = (obj.Key ?? "").slice(start);
+        if (name !== "") names.push(name); // "" = a "directory marker" object
+      }
+    }
+    return sortedUnique(names);
+  }
+
+  /** Names of the objects and common prefixes directly below `prefix`, sorted. */
+  override async listPrefix(prefix: string): Promise<string[]> {
+    return this.children(prefix, false);
+  }
+
+  /** Names of the common prefixes directly below `prefix`, sorted. */
+  override async listDir(prefix: string): Promise<string[]> {
+    return this.children(prefix, true);
+  }
+
+  /** Every object key below `prefix` (full relative keys), sorted. */
+  override async list(prefix = ""): Promise<string[]> {
+    const p = normalizeKey(prefix, this.rootUri);
+    const root = this.below("").length;
+    const keys: string[] = [];
+    for await (const page of this.pages(p)) {
+      for (const obj of page.Contents ?? []) {
+        const key = (obj.Key ?? "").slice(root);
+        if (key !== "" && !key.endsWith("/")) keys.push(key);
+      }
+    }
+    return keys.sort();
+  }
+
+  /**
+   * Deletes the object `prefix` and every object below `prefix/` (`""`:
+   * everything below the store root), in DeleteObjects batches.
+   *
+   * @throws ReadOnlyError on a read-only store; StoreError naming the first
+   *   key S3 refused to delete.
+   */
+  override async deletePrefix(prefix: string): Promise<void> {
+    const p = normalizeKey(prefix, this.rootUri);
+    this.assertWritable(p);
+    const doomed = p === "" ? [] : [this.full(p)];
+    for await (const page of this.pages(p)) {
+      for (const obj of page.Contents ?? []) if (obj.Key !== undefined) doomed.push(obj.Key);
+    }
+    const { sdk, client } = await this.connect();
+    for (let i = 0; i < doomed.length; i += this.pageSize) {
+      const batch = doomed.slice(i, i + this.pageSize);
+      let errors: { Key?: string; Code?: string; Message?: string }[];
+      try {
+        const res = await client.send(
+          new sdk.DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        errors = res.Errors ?? [];
+      } catch (err) {
+        return this.fail("DELETE", p, err);
+      }
+      const first = errors[0];
+      if (first !== undefined) {
+        throw new StoreError(
+          `S3 DELETE of 's3://${this.bucket}/${first.Key}' failed: ${first.Code}: ${first.Message}` +
+            (errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""),
+          { key: `s3://${this.bucket}/${first.Key}` },
+        );
+      }
+    }
+  }
+
+  /** Destroys the client built by this store (a client passed in is left alone). Idempotent. */
+  override async close(): Promise<void> {
+    const pending = this.clientPromise;
+    if (pending === undefined || !this.ownsClient) return;
+    this.clientPromise = undefined;
+    (await pending).client.destroy();
+  }
+}
