@@ -19,6 +19,7 @@
  */
 
 import type { CodecDescriptor } from "../../codecs/index.js";
+import { get as getConfig } from "../../config.js";
 import { CodecError } from "../../errors.js";
 import {
   decodeParsed,
@@ -30,6 +31,8 @@ import {
   StageError,
 } from "./codecs.js";
 import { crc32c as crc32cImpl } from "./crc32c.js";
+import { IS_NODE } from "./runtime.js";
+import { zstdFrameHeader } from "./zstd.js";
 
 /** Names of bytes_to_bytes codecs handled here: "zstd", "gzip", "blosc", "crc32c". */
 export const BYTES_TO_BYTES_CODECS: readonly string[] = NAMES;
@@ -75,6 +78,47 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException("The operation was aborted", "AbortError");
 }
 
+/** Chunks smaller than this (uncompressed bytes) are coded on the calling thread: the hop costs more. */
+export const INLINE_BELOW_BYTES = 64 * 1024;
+
+type PoolModule = typeof import("./pool.js");
+let poolModule: Promise<PoolModule | null> | undefined;
+let poolBroken = false;
+
+function loadPool(): Promise<PoolModule | null> {
+  poolModule ??= IS_NODE ? import("./pool.js").catch(() => null) : Promise.resolve(null);
+  return poolModule;
+}
+
+/** Uncompressed size of the work: the input for encode, the zstd frame's content size when known for decode. */
+function workBytes(op: "encode" | "decode", chain: readonly ParsedCodec[], data: Uint8Array): number {
+  if (op === "encode") return data.length;
+  const last = chain[chain.length - 1];
+  const first = chain[0];
+  // The outermost encoded layer is the last codec; a trailing crc32c leaves a zstd frame at offset 0.
+  if (first?.name === "zstd" && (last?.name === "zstd" || last?.name === "crc32c")) {
+    const size = zstdFrameHeader(data)?.contentSize;
+    if (typeof size === "number") return Math.max(size, data.length);
+  }
+  return data.length;
+}
+
+/** Number of pool threads to use for this task; 0 = run on the calling thread. */
+function poolThreads(op: "encode" | "decode", chain: readonly ParsedCodec[], data: Uint8Array): number {
+  if (!IS_NODE || poolBroken) return 0;
+  const workers = Math.floor(getConfig("codec.workers"));
+  if (!(workers >= 1)) return 0;
+  if (chain.every((c) => c.name === "crc32c")) return 0;
+  return workBytes(op, chain, data) >= INLINE_BELOW_BYTES ? workers : 0;
+}
+
+/** A transferable copy of `data`, unless the caller handed it over and it is a whole, unshared buffer. */
+function transferable(data: Uint8Array, handedOver: boolean): Uint8Array {
+  const whole =
+    data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+  return handedOver && whole ? data : data.slice();
+}
+
 async function run(
   op: "encode" | "decode",
   chain: readonly ParsedCodec[],
@@ -83,6 +127,34 @@ async function run(
 ): Promise<Uint8Array> {
   checkAborted(ctx.signal);
   if (chain.length === 0) return data;
+  const threads = poolThreads(op, chain, data);
+  if (threads > 0) {
+    const pool = await loadPool();
+    if (pool !== null) {
+      const length = data.byteLength;
+      let outcome: Awaited<ReturnType<PoolModule["runInPool"]>> | undefined;
+      try {
+        outcome = await pool.runInPool(
+          threads,
+          op,
+          chain,
+          transferable(data, ctx.transfer === true),
+          ctx.signal,
+        );
+      } catch (err) {
+        checkAborted(ctx.signal);
+        // The pool itself failed (a worker cannot start or died): code on this thread from now on,
+        // unless the input was handed over to the dead worker.
+        poolBroken = true;
+        if (data.byteLength !== length) throw toCodecError(err, ctx, op);
+      }
+      if (outcome !== undefined) {
+        if (outcome.ok) return outcome.data;
+        const f = outcome.failure;
+        throw toCodecError(new StageError(f.codec, f.op, f.message), ctx, op);
+      }
+    }
+  }
   try {
     return op === "encode" ? await encodeParsed(chain, data) : await decodeParsed(chain, data);
   } catch (err) {
@@ -151,4 +223,10 @@ export function crc32c(data: Uint8Array): number {
 }
 
 /** Stops the worker pool (idempotent); lets the process exit. */
-export async function shutdownCodecPool(): Promise<void> {}
+export async function shutdownCodecPool(): Promise<void> {
+  const pending = poolModule;
+  if (pending === undefined) return;
+  const pool = await pending;
+  await pool?.closePool();
+  poolBroken = false;
+}

@@ -1,0 +1,86 @@
+/**
+ * The worker-thread pool running bytes-to-bytes chains off the main thread
+ * (Node only; imported lazily by `index.ts`). One piscina pool of
+ * `codec.workers` threads, created on first use and recreated when that
+ * setting changes. Idle workers are unref'd by piscina, so an idle pool never
+ * keeps the process alive; {@link closePool} stops it.
+ *
+ * The worker entry is `worker.js` next to this file, or `worker.ts` when this
+ * module itself runs from TypeScript sources (tests under tsx: worker threads
+ * inherit the `--import tsx` loader).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import type { ParsedCodec } from "./codecs.js";
+import type { PoolFailure, PoolTask } from "./worker.js";
+
+const WORKER_FILE = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url),
+);
+
+let pool: Piscina<PoolTask, unknown> | undefined;
+
+function getPool(threads: number): Piscina<PoolTask, unknown> {
+  if (pool !== undefined && pool.maxThreads === threads) return pool;
+  const old = pool;
+  pool = new Piscina<PoolTask, unknown>({
+    filename: WORKER_FILE,
+    minThreads: threads,
+    maxThreads: threads,
+    // Workers above minThreads would exit after this; idle ones are unref'd anyway.
+    idleTimeout: 10_000,
+    // Our tasks await (wasm init), so let workers run their event loop between tasks.
+    atomics: "async",
+    // Flags that only make sense for the main script (e.g. --input-type with -e) stop a worker from starting.
+    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
+  });
+  // A worker failing outside a task (cannot start, crashes) must not crash the process: the
+  // pending task rejects and the caller falls back to the calling thread.
+  pool.on("error", () => undefined);
+  // Let queued work on the old pool finish, then stop its threads.
+  if (old !== undefined) void old.close().catch(() => undefined);
+  return pool;
+}
+
+/** Output of a pool task: the bytes, or the codec failure the worker reported. */
+export type PoolOutcome =
+  | { readonly ok: true; readonly data: Uint8Array }
+  | { readonly ok: false; readonly failure: PoolFailure };
+
+/**
+ * Runs `chain` on `data` in a worker. `data`'s ArrayBuffer is transferred
+ * (detached here): the caller passes a buffer nothing else uses.
+ *
+ * @throws whatever piscina throws when the pool itself fails (worker cannot
+ * start, abort): callers fall back to the calling thread or propagate.
+ */
+export async function runInPool(
+  threads: number,
+  op: "encode" | "decode",
+  chain: readonly ParsedCodec[],
+  data: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<PoolOutcome> {
+  const p = getPool(threads);
+  const result = await p.run(
+    { op, chain, data },
+    { transferList: [data.buffer as ArrayBuffer], signal: signal ?? null },
+  );
+  if (result instanceof Uint8Array) return { ok: true, data: result };
+  return { ok: false, failure: result as PoolFailure };
+}
+
+/** Size of the live pool and how many tasks it has completed; `null` when no pool runs. */
+export function poolStats(): { readonly threads: number; readonly completed: number } | null {
+  return pool === undefined ? null : { threads: pool.maxThreads, completed: pool.completed };
+}
+
+/** Stops the pool (idempotent). Queued tasks are finished first. */
+export async function closePool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  if (p !== undefined) await p.close();
+}
