@@ -1,0 +1,668 @@
+/**
+ * The Icechunk store (`icechunk://<path>`, BEHAVIOUR §13.5, FORMAT §11):
+ * a transactional, versioned {@link Store} on `@earthmover/icechunk`.
+ *
+ * The repository lives in a local directory, accessed through the
+ * `node:fs` custom storage of `./icechunk-fs.ts` (the WASI build of the
+ * package, used where the native binding cannot load, has no filesystem
+ * storage of its own).
+ *
+ * What callers see:
+ *
+ * - **Keys.** Zarr keys (`zarr.json`, `.../zarr.json`, chunk keys under
+ *   `c/`) are stored natively. Every other key (`_zcollection.json`,
+ *   `_catalog/state.json`, ...) must hold UTF-8 text and is redirected to
+ *   `_zc_meta/<key with "/" replaced by "__">/zarr.json` (FORMAT §11). The
+ *   redirection is invisible: `readBytes`, `exists`, `list`, `listPrefix`,
+ *   `listDir` and `deletePrefix` behave as if those were plain keys, and the
+ *   `_zc_meta` tree itself never appears.
+ * - **Listings.** `listDir`/`listPrefix` ask Icechunk for the children of a
+ *   node, so a group or array is listed under its parent only when the
+ *   parent group's `zarr.json` exists (Icechunk has no implicit groups).
+ *   The Zarr layer writes parent groups; a hierarchy written without them
+ *   still reads, but does not list. `listDir` hides `zarr.json` entries.
+ * - **Transactions.** {@link IcechunkStore.session} commits all writes made
+ *   while its block runs as one snapshot (message: the `message` option, or
+ *   `"zcollection mutation"`), only when something changed; when the block
+ *   throws, the changes are discarded and the error rethrown. Outside a
+ *   session every mutating call is committed before its promise resolves;
+ *   calls issued concurrently are grouped into one commit. Each transaction
+ *   starts from the branch head; when another writer committed in between,
+ *   disjoint changes are rebased, and overlapping ones (same node or chunk)
+ *   fail with a {@link StoreError} whose message says "conflict" (nothing is
+ *   written; the store stays usable).
+ * - **Time travel.** `tag` or `snapshot` opens a read-only view of that
+ *   version; `readOnly` opens the head of `branch` read-only. Writes on a
+ *   read-only store throw {@link ReadOnlyError}.
+ *
+ * Caveat: with custom storage Icechunk keeps handles open, so an idle Node
+ * process may not exit by itself; command-line programs end with
+ * `process.exit()`. Loading the package prints `ExperimentalWarning: WASI`
+ * where the WASI build is used.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import type {
+  Store as IcechunkNodeStore,
+  Session as IcechunkSession,
+  ReadonlySessionOptions,
+} from "@earthmover/icechunk";
+import { Repository, Storage } from "@earthmover/icechunk";
+import { ReadOnlyError, StoreError } from "../errors.js";
+import { fsStorageBackend } from "./icechunk-fs.js";
+import {
+  childOf,
+  decodeMetaDocument,
+  EMPTY_GROUP_DOCUMENT,
+  encodeMetaDocument,
+  isReservedKey,
+  isUnder,
+  isZarrKey,
+  keyOfMetaName,
+  META_ROOT,
+  metaKeyFor,
+  normalizeKey,
+} from "./icechunk-keys.js";
+import { type RangeQuery, type SessionOptions, Store } from "./store.js";
+
+/** Options of {@link IcechunkStore.open}. */
+export interface IcechunkStoreOptions {
+  /** Open read-only (no bootstrap; writes throw {@link ReadOnlyError}). Default false. */
+  readOnly?: boolean;
+  /** Branch to read and commit to. Default `"main"`. */
+  branch?: string;
+  /** Open this tag, read-only (time travel). Exclusive with `branch` and `snapshot`. */
+  tag?: string;
+  /** Open this snapshot id, read-only (time travel). Exclusive with `branch` and `tag`. */
+  snapshot?: string;
+  /**
+   * Backend options. The local-filesystem backend understands
+   * `lockTimeoutMs` (number: how long a commit waits for the lock of the
+   * repository's version file, default 10 000); other entries are ignored.
+   */
+  storageOptions?: Record<string, unknown>;
+}
+
+/** Commit message of mutations made without an explicit message (FORMAT §11). */
+export const DEFAULT_COMMIT_MESSAGE = "zcollection mutation";
+
+/** Commit message of the creation of the root and `_zc_meta` groups (FORMAT §11). */
+export const BOOTSTRAP_COMMIT_MESSAGE = "bootstrap";
+
+const DEFAULT_BRANCH = "main";
+const MAX_COMMIT_ATTEMPTS = 5;
+
+type Mutation = (store: IcechunkNodeStore) => Promise<void>;
+
+interface PendingMutation {
+  run: Mutation;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * A {@link Store} over an Icechunk repository in a local directory
+ * (BEHAVIOUR §13.5). Create instances with {@link IcechunkStore.open}.
+ */
+export class IcechunkStore extends Store {
+  /** `icechunk://<path>` with the path as given. */
+  readonly rootUri: string;
+  /** True when opened with `readOnly`, `tag` or `snapshot`. */
+  readonly readOnly: boolean;
+  /** The branch read and written, or `undefined` when opened at a tag or snapshot. */
+  readonly branch: string | undefined;
+
+  readonly #repo: Repository;
+  #current: IcechunkSession;
+  /** Serialises transactions (explicit sessions and auto-commit batches). */
+  #tail: Promise<void> = Promise.resolve();
+  /** True while the block of an explicit session runs: mutations join it. */
+  #inTransaction = false;
+  /** Mutations waiting to be applied and committed together (outside sessions). */
+  #batch: PendingMutation[] | undefined;
+  readonly #context = new AsyncLocalStorage<IcechunkStore>();
+
+  private constructor(
+    uri: string,
+    readOnly: boolean,
+    branch: string | undefined,
+    repo: Repository,
+    session: IcechunkSession,
+  ) {
+    super();
+    this.rootUri = uri;
+    this.readOnly = readOnly;
+    this.branch = branch;
+    this.#repo = repo;
+    this.#current = session;
+  }
+
+  /**
+   * Opens the Icechunk repository in the directory `path`.
+   *
+   * Writable (the default): creates the directory and the repository when
+   * absent, opens a writable session on `branch`, and creates the root
+   * `zarr.json` and `_zc_meta/zarr.json` groups if missing, committed as
+   * `"bootstrap"` (FORMAT §11). With `readOnly`, `tag` or `snapshot`: opens a
+   * read-only session at the head of `branch`, at the tag, or at the snapshot.
+   *
+   * @param path Local directory of the repository (`icechunk://` already stripped).
+   * @throws StoreError when more than one of `branch`/`tag`/`snapshot` is given;
+   *   when a read-only open finds no repository; when the directory is not empty
+   *   and holds no repository; when the branch, tag or snapshot does not exist.
+   */
+  static async open(path: string, opts: IcechunkStoreOptions = {}): Promise<IcechunkStore> {
+    const uri = `icechunk://${path}`;
+    const given = (["branch", "tag", "snapshot"] as const).filter((k) => opts[k] !== undefined);
+    if (given.length > 1) {
+      throw new StoreError(`${uri}: give at most one of branch, tag and snapshot (got ${given.join(", ")})`, {
+        key: uri,
+      });
+    }
+    const timeTravel = opts.tag !== undefined || opts.snapshot !== undefined;
+    const readOnly = (opts.readOnly ?? false) || timeTravel;
+    const branch = timeTravel ? undefined : (opts.branch ?? DEFAULT_BRANCH);
+    const lockTimeoutMs = opts.storageOptions?.lockTimeoutMs;
+    const backend = fsStorageBackend(path, {
+      readOnly,
+      ...(typeof lockTimeoutMs === "number" ? { lockTimeoutMs } : {}),
+    });
+    // The generated typings omit the error-first argument the callbacks receive.
+    const storage = Storage.newCustom(backend as unknown as Parameters<typeof Storage.newCustom>[0]);
+
+    const repo = await openRepository(storage, uri, readOnly);
+    const target = versionTarget(opts, branch ?? DEFAULT_BRANCH);
+    let session: IcechunkSession;
+    try {
+      session = readOnly
+        ? await repo.readonlySession(target.select)
+        : await repo.writableSession(branch ?? DEFAULT_BRANCH);
+    } catch (cause) {
+      throw new StoreError(`${uri}: cannot open ${target.label}: ${firstLine(cause)}`, { key: uri, cause });
+    }
+    const store = new IcechunkStore(uri, readOnly, branch, repo, session);
+    if (!readOnly) await store.#bootstrap();
+    return store;
+  }
+
+  /** Always true: {@link IcechunkStore.session} commits or discards as one transaction. */
+  override get transactional(): boolean {
+    return true;
+  }
+
+  /**
+   * Id of the snapshot this store reads: the branch head as of the last
+   * commit or open, or the tag's / requested snapshot (20-character base-32).
+   */
+  get snapshotId(): string {
+    return this.#current.snapshotId;
+  }
+
+  /**
+   * Creates the tag `name` at the current head of the branch (the last
+   * commit; writes still uncommitted in a running session are not part of
+   * it) and returns the tagged snapshot id. Open it later with
+   * `IcechunkStore.open(path, { tag: name })`.
+   *
+   * @throws ReadOnlyError on a read-only store; StoreError when the tag exists.
+   */
+  async tag(name: string): Promise<string> {
+    if (this.readOnly)
+      throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused tag '${name}')`, this.rootUri);
+    const branch = this.branch ?? DEFAULT_BRANCH;
+    try {
+      const head = await this.#repo.lookupBranch(branch);
+      await this.#repo.createTag(name, head);
+      return head;
+    } catch (cause) {
+      throw new StoreError(`${this.rootUri}: cannot create tag '${name}': ${firstLine(cause)}`, {
+        key: name,
+        cause,
+      });
+    }
+  }
+
+  // -- reads -----------------------------------------------------------------
+
+  /** Bytes of `key`, or `undefined` when absent (redirected keys are read from `_zc_meta`). */
+  async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    opts?.signal?.throwIfAborted();
+    key = normalizeKey(key);
+    if (key === "" || isReservedKey(key)) return undefined;
+    const store = this.#current.store;
+    if (isZarrKey(key)) return this.#get(store, key);
+    const doc = await this.#get(store, metaKeyForRead(key));
+    if (doc === undefined) return undefined;
+    return new TextEncoder().encode(decodeMetaDocument(new TextDecoder().decode(doc), key));
+  }
+
+  /** A byte range of `key` (Icechunk range read for Zarr keys), or `undefined` when absent. */
+  override async readRange(
+    key: string,
+    range: RangeQuery,
+    opts?: { signal?: AbortSignal },
+  ): Promise<Uint8Array | undefined> {
+    key = normalizeKey(key);
+    if (!isZarrKey(key) || isReservedKey(key)) return super.readRange(key, range, opts);
+    opts?.signal?.throwIfAborted();
+    try {
+      return (await this.#current.store.getRange(key, range)) ?? undefined;
+    } catch (cause) {
+      if (isNodeNotFound(cause)) return undefined;
+      throw new StoreError(`${this.rootUri}: cannot read '${key}': ${firstLine(cause)}`, { key, cause });
+    }
+  }
+
+  /** Whether `key` is an object, or a prefix with at least one object below it (`""`: the store is not empty). */
+  async exists(key: string): Promise<boolean> {
+    key = normalizeKey(key);
+    if (isReservedKey(key)) return false;
+    const store = this.#current.store;
+    if (isZarrKey(key)) return this.#call(key, () => store.exists(key));
+    if (key !== "" && (await this.#metaKeys()).some((k) => isUnder(k, key))) return true;
+    return !(await this.#call(key, () => store.isEmpty(key)));
+  }
+
+  /** Every key below `prefix` (full keys, redirected keys included under their own names), sorted. */
+  async list(prefix = ""): Promise<string[]> {
+    prefix = normalizeKey(prefix);
+    if (isReservedKey(prefix)) return [];
+    const store = this.#current.store;
+    let keys: string[];
+    try {
+      keys = await store.listPrefix(prefix);
+    } catch (cause) {
+      // Icechunk lists only below an existing node: walk everything instead.
+      if (!/bad key prefix/i.test(firstLine(cause))) throw this.#wrap(prefix, cause);
+      keys = await this.#call(prefix, () => store.list());
+    }
+    const out = new Set<string>();
+    for (const k of keys) if (!isReservedKey(k) && isUnder(k, prefix)) out.add(k);
+    for (const k of await this.#metaKeys()) if (isUnder(k, prefix)) out.add(k);
+    return [...out].sort();
+  }
+
+  /** Names of the immediate children of `prefix` (`zarr.json`, nodes, chunk names, redirected keys), sorted. */
+  async listPrefix(prefix: string): Promise<string[]> {
+    return this.#children(normalizeKey(prefix), true);
+  }
+
+  /** Names of the immediate children of `prefix` that can hold objects (no `zarr.json`, no plain redirected keys), sorted. */
+  async listDir(prefix: string): Promise<string[]> {
+    return this.#children(normalizeKey(prefix), false);
+  }
+
+  // -- writes ----------------------------------------------------------------
+
+  /**
+   * Writes `data` at `key`. Zarr keys go to Icechunk as they are (it checks
+   * node documents and refuses chunks of missing arrays); other keys must be
+   * UTF-8 text and are redirected (FORMAT §11). Committed at once outside a
+   * session.
+   *
+   * @throws ReadOnlyError on a read-only store; StoreError for a key under
+   *   `_zc_meta`, a non-text payload, a key that cannot be redirected, a
+   *   document or chunk Icechunk refuses, or a commit conflict.
+   */
+  async writeBytes(key: string, data: Uint8Array): Promise<void> {
+    key = normalizeKey(key);
+    this.assertWritable(key);
+    if (key === "" || isReservedKey(key)) {
+      throw new StoreError(`${this.rootUri}: cannot write '${key}': reserved key`, { key });
+    }
+    if (isZarrKey(key)) {
+      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      return this.#mutate((store) => this.#call(key, () => store.set(key, bytes)));
+    }
+    const metaKey = metaKeyFor(key);
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(data);
+    } catch (cause) {
+      throw new StoreError(
+        `${this.rootUri}: cannot write '${key}': Icechunk stores non-Zarr keys as text and these bytes are not UTF-8`,
+        { key, cause },
+      );
+    }
+    const doc = Buffer.from(encodeMetaDocument(text));
+    return this.#mutate(async (store) => {
+      await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
+      await this.#call(key, () => store.set(metaKey, doc));
+    });
+  }
+
+  /** Deletes `key` (a Zarr key, or a redirected key); missing is a no-op. @throws ReadOnlyError on a read-only store. */
+  async deleteKey(key: string): Promise<void> {
+    key = normalizeKey(key);
+    this.assertWritable(key);
+    if (key === "" || isReservedKey(key)) return;
+    const target = isZarrKey(key) ? key : metaKeyForRead(key);
+    return this.#mutate((store) => this.#call(key, () => store.delete(target)));
+  }
+
+  /**
+   * Deletes `prefix` and everything below it, redirected keys included
+   * (BEHAVIOUR §13.5); missing is a no-op. `""` empties the store and
+   * recreates the empty root and `_zc_meta` groups.
+   *
+   * @throws ReadOnlyError on a read-only store.
+   */
+  async deletePrefix(prefix: string): Promise<void> {
+    prefix = normalizeKey(prefix);
+    this.assertWritable(prefix);
+    if (isReservedKey(prefix)) return;
+    return this.#mutate(async (store) => {
+      if (isZarrKey(prefix)) {
+        await this.#call(prefix, () => store.delete(prefix));
+      } else {
+        await this.#call(prefix, () => store.deleteDir(prefix));
+      }
+      for (const k of await this.#metaKeys(store)) {
+        if (isUnder(k, prefix)) await this.#call(k, () => store.delete(metaKeyForRead(k)));
+      }
+      if (prefix === "") {
+        await this.#ensureGroup(store, "zarr.json");
+        await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
+      }
+    });
+  }
+
+  // -- transactions ----------------------------------------------------------
+
+  /**
+   * Runs `fn` as one transaction: its writes are committed as one snapshot
+   * when it resolves (message `opts.message`, default
+   * {@link DEFAULT_COMMIT_MESSAGE}; no commit when nothing changed), and
+   * discarded when it rejects (the rejection is rethrown). A session opened
+   * inside `fn` joins this one; sessions started elsewhere wait their turn.
+   * Writes issued from outside `fn` while it runs join the transaction.
+   * On a read-only store this just runs `fn`.
+   *
+   * @throws StoreError when the commit conflicts with another writer (the changes are discarded).
+   */
+  override async session<T>(fn: () => Promise<T>, opts?: SessionOptions): Promise<T> {
+    if (this.readOnly || (this.#inTransaction && this.#context.getStore() === this)) return fn();
+    return this.#exclusive(async () => {
+      await this.#refresh();
+      this.#inTransaction = true;
+      let result: T;
+      try {
+        result = await this.#context.run(this, fn);
+      } catch (err) {
+        this.#inTransaction = false;
+        await this.#abandon();
+        throw err;
+      }
+      this.#inTransaction = false;
+      await this.#commit(opts?.message ?? DEFAULT_COMMIT_MESSAGE);
+      return result;
+    });
+  }
+
+  /** Waits for pending commits. The repository needs no other release; idempotent. */
+  override async close(): Promise<void> {
+    if (this.#inTransaction) return;
+    await this.#tail;
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  async #bootstrap(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const store = this.#current.store;
+      await this.#ensureGroup(store, "zarr.json");
+      await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
+      if (!this.#current.hasUncommittedChanges) return;
+      try {
+        await this.#commit(BOOTSTRAP_COMMIT_MESSAGE);
+        return;
+      } catch (err) {
+        // Another process bootstrapped at the same time: look again.
+        if (attempt >= MAX_COMMIT_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async #ensureGroup(store: IcechunkNodeStore, key: string): Promise<void> {
+    if (!(await this.#call(key, () => store.exists(key)))) {
+      await this.#call(key, () => store.set(key, Buffer.from(EMPTY_GROUP_DOCUMENT)));
+    }
+  }
+
+  /** Applies a mutation: inside a running session directly, otherwise in the next auto-commit batch. */
+  #mutate(run: Mutation): Promise<void> {
+    if (this.#inTransaction) return run(this.#current.store);
+    return new Promise<void>((resolve, reject) => {
+      if (this.#batch === undefined) {
+        const batch: PendingMutation[] = [];
+        this.#batch = batch;
+        void this.#exclusive(async () => {
+          this.#batch = undefined;
+          await this.#flush(batch);
+        });
+      }
+      this.#batch.push({ run, resolve, reject });
+    });
+  }
+
+  async #flush(batch: PendingMutation[]): Promise<void> {
+    const failures = new Map<PendingMutation, unknown>();
+    try {
+      await this.#refresh();
+      for (const item of batch) {
+        try {
+          await item.run(this.#current.store);
+        } catch (err) {
+          failures.set(item, err);
+        }
+      }
+      await this.#commit(DEFAULT_COMMIT_MESSAGE);
+    } catch (err) {
+      for (const item of batch) item.reject(failures.get(item) ?? err);
+      return;
+    }
+    for (const item of batch) {
+      if (failures.has(item)) item.reject(failures.get(item));
+      else item.resolve();
+    }
+  }
+
+  /** Runs `fn` after every transaction queued before it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn);
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Moves a session without changes to the branch head, so the transaction starts from the latest commit. */
+  async #refresh(): Promise<void> {
+    if (this.#current.hasUncommittedChanges) return;
+    this.#current = await this.#reopen();
+  }
+
+  async #reopen(): Promise<IcechunkSession> {
+    const branch = this.branch ?? DEFAULT_BRANCH;
+    try {
+      return await this.#repo.writableSession(branch);
+    } catch (cause) {
+      throw new StoreError(`${this.rootUri}: cannot open branch '${branch}': ${firstLine(cause)}`, {
+        key: this.rootUri,
+        cause,
+      });
+    }
+  }
+
+  /**
+   * Commits the pending changes, if any, rebasing over commits made by other
+   * writers meanwhile; then starts a fresh session at the new head.
+   *
+   * @throws StoreError on a conflict or a storage failure (changes discarded).
+   */
+  async #commit(message: string): Promise<void> {
+    const session = this.#current;
+    if (!session.hasUncommittedChanges) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await session.commit(message);
+        break;
+      } catch (cause) {
+        const branchMoved = /conflict/i.test(firstLine(cause));
+        if (branchMoved && attempt < MAX_COMMIT_ATTEMPTS) {
+          try {
+            await session.rebase();
+            continue;
+          } catch (rebaseError) {
+            const changed = await describeChanges(session);
+            await this.#abandon();
+            throw new StoreError(
+              `${this.rootUri}: commit conflict on branch '${this.branch}': another writer committed changes ` +
+                `to the same nodes or chunks (${changed}); nothing was written: ${firstLine(rebaseError)}`,
+              { key: this.rootUri, cause: rebaseError },
+            );
+          }
+        }
+        await this.#abandon();
+        throw new StoreError(
+          `${this.rootUri}: commit failed on branch '${this.branch}': ${firstLine(cause)}`,
+          {
+            key: this.rootUri,
+            cause,
+          },
+        );
+      }
+    }
+    this.#current = await this.#reopen();
+  }
+
+  /** Discards uncommitted changes and starts a fresh session at the branch head. */
+  async #abandon(): Promise<void> {
+    await this.#current.discardChanges().catch(() => undefined);
+    this.#current = await this.#reopen();
+  }
+
+  async #get(store: IcechunkNodeStore, key: string): Promise<Uint8Array | undefined> {
+    try {
+      return (await store.get(key)) ?? undefined;
+    } catch (cause) {
+      if (isNodeNotFound(cause)) return undefined;
+      throw this.#wrap(key, cause);
+    }
+  }
+
+  /** Original keys of the redirected entries. */
+  async #metaKeys(store: IcechunkNodeStore = this.#current.store): Promise<string[]> {
+    const names = await this.#call(META_ROOT, () => store.listDir(META_ROOT));
+    return names.filter((n) => n !== "zarr.json").map(keyOfMetaName);
+  }
+
+  async #children(prefix: string, withObjects: boolean): Promise<string[]> {
+    if (isReservedKey(prefix)) return [];
+    const store = this.#current.store;
+    const out = new Set<string>();
+    for (const name of await this.#call(prefix, () => store.listDir(prefix))) {
+      if (prefix === "" && name === META_ROOT) continue;
+      if (!withObjects && name === "zarr.json") continue;
+      out.add(name);
+    }
+    for (const k of await this.#metaKeys(store)) {
+      const child = childOf(k, prefix);
+      if (child !== undefined && (withObjects || child.isPrefix)) out.add(child.name);
+    }
+    return [...out].sort();
+  }
+
+  async #call<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      throw this.#wrap(key, cause);
+    }
+  }
+
+  #wrap(key: string, cause: unknown): StoreError {
+    if (cause instanceof StoreError) return cause;
+    return new StoreError(`${this.rootUri}: Icechunk refused '${key}': ${firstLine(cause)}`, { key, cause });
+  }
+}
+
+/** Which version a read-only session opens, and how to name it in messages. */
+function versionTarget(
+  opts: IcechunkStoreOptions,
+  branch: string,
+): { label: string; select: ReadonlySessionOptions } {
+  if (opts.tag !== undefined) return { label: `tag '${opts.tag}'`, select: { tag: opts.tag } };
+  if (opts.snapshot !== undefined) {
+    return { label: `snapshot '${opts.snapshot}'`, select: { snapshotId: opts.snapshot } };
+  }
+  return { label: `branch '${branch}'`, select: { branch } };
+}
+
+async function openRepository(storage: Storage, uri: string, readOnly: boolean): Promise<Repository> {
+  try {
+    if (await Repository.exists(storage)) return await Repository.open(storage);
+  } catch (cause) {
+    throw new StoreError(`${uri}: cannot open the Icechunk repository: ${firstLine(cause)}`, {
+      key: uri,
+      cause,
+    });
+  }
+  if (readOnly) throw new StoreError(`${uri}: no Icechunk repository there (opened read-only)`, { key: uri });
+  try {
+    return await Repository.create(storage);
+  } catch (cause) {
+    // Created by another process meanwhile?
+    if (await Repository.exists(storage).catch(() => false)) return Repository.open(storage);
+    const detail = /clean prefix/i.test(firstLine(cause))
+      ? "the directory is not empty and holds no Icechunk repository"
+      : firstLine(cause);
+    throw new StoreError(`${uri}: cannot create an Icechunk repository: ${detail}`, { key: uri, cause });
+  }
+}
+
+/** The `_zc_meta` key of a redirected key, or a key that cannot exist when the name is not redirectable. */
+function metaKeyForRead(key: string): string {
+  try {
+    return metaKeyFor(key);
+  } catch {
+    return `${META_ROOT}/${key.replaceAll("/", "__")}/zarr.json`;
+  }
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0]?.trim() ?? "";
+}
+
+function isNodeNotFound(err: unknown): boolean {
+  return /node not found/i.test(firstLine(err));
+}
+
+/** A short list of what a session changed, in caller keys (for conflict messages). */
+async function describeChanges(session: IcechunkSession): Promise<string> {
+  try {
+    const diff = await session.status();
+    const nodes = [
+      ...diff.newGroups,
+      ...diff.newArrays,
+      ...diff.updatedGroups,
+      ...diff.updatedArrays,
+      ...diff.deletedGroups,
+      ...diff.deletedArrays,
+      ...Object.keys((diff.updatedChunks ?? {}) as Record<string, unknown>),
+    ].map((p) => {
+      const rel = p.replace(/^\/+/, "");
+      return rel.startsWith(`${META_ROOT}/`) ? keyOfMetaName(rel.slice(META_ROOT.length + 1)) : rel || "/";
+    });
+    const unique = [...new Set(nodes)].sort();
+    return unique.length === 0
+      ? "no node changes"
+      : unique.slice(0, 5).join(", ") + (unique.length > 5 ? `, and ${unique.length - 5} more` : "");
+  } catch {
+    return "changes unknown";
+  }
+}
