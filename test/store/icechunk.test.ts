@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Repository, Storage } from "@earthmover/icechunk";
+import * as zarr from "zarrita";
 import { ReadOnlyError, StoreError } from "../../src/errors.js";
 import { IcechunkStore } from "../../src/store/icechunk.js";
 import { fsStorageBackend } from "../../src/store/icechunk-fs.js";
@@ -238,6 +239,31 @@ describe("IcechunkStore: Store contract", () => {
     });
     await assert.rejects(store.writeBytes("bad/zarr.json", enc("{not json")), /refused 'bad\/zarr.json'/);
     assert.deepEqual(await store.list(), ["zarr.json"]);
+  });
+});
+
+describe("IcechunkStore: zarrita on top", () => {
+  it("writes an array in one session and reads it back from a read-only store", async () => {
+    const dir = freshDir();
+    const store = await IcechunkStore.open(dir);
+    const values = Float64Array.from({ length: 10 }, (_, i) => i * 1.5);
+    await store.session(async () => {
+      await zarr.create(zarr.root(store).resolve("/g"), { attributes: { title: "demo" } });
+      const arr = await zarr.create(zarr.root(store).resolve("/g/v"), {
+        shape: [10],
+        chunkShape: [4],
+        dtype: "float64",
+        chunkSeparator: "/",
+      });
+      await zarr.set(arr, null, { data: values, shape: [10], stride: [1] });
+    });
+    assert.deepEqual(await history(dir), ["zcollection mutation", "bootstrap"]);
+    const ro = await IcechunkStore.open(dir, { readOnly: true });
+    const arr = await zarr.open(zarr.root(ro).resolve("/g/v"), { kind: "array" });
+    const got = await zarr.get(arr);
+    assert.deepEqual(got.data, values);
+    assert.deepEqual(await ro.listPrefix("g/v/c"), ["0", "1", "2"]);
+    assert.deepEqual(await ro.listDir("g"), ["v"]);
   });
 });
 
