@@ -1,0 +1,25 @@
+/**
+ * The in-memory data model: {@link Variable}, {@link Group}, {@link Dataset},
+ * lazy arrays, row operations along a dimension, the repr helpers and the
+ * Apache Arrow bridge (BEHAVIOUR §5, §9.2).
+ *
+ * @module
+ */
+
+export { type ArrowParts, arrowToParts, groupToArrow } from "./arrow.js";
+export { type ArraysInput, Dataset, type DatasetOptions, rebuildDataset } from "./dataset.js";
+export { entriesOf, Group, type GroupsInput, type VariablesInput } from "./group.js";
+export { DerivedLazyArray, isLazyArray, type LazyArray } from "./lazy.js";
+export {
+  attributeLines,
+  columnWidth,
+  cutLine,
+  formatBytes,
+  formatDimensions,
+  numpyDtypeName,
+  pythonFloatRepr,
+  pythonRepr,
+  pythonStringRepr,
+} from "./repr.js";
+export { concatAlong, concatRows, sliceAlong, sliceRows, takeAlong, takeRows } from "./rows.js";
+export { Variable, type VariableData, type VariableInput } from "./variable.js";
