@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -164,8 +165,68 @@ describe("browser safety", () => {
         );
         if (spec.startsWith(".")) visit(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
       }
+      // Literal dynamic imports are followed by bundlers too: none may name a Node-only module.
+      for (const m of src.matchAll(/(?<!typeof )import\(\s*["']([^"']+)["']/g)) {
+        const spec = m[1] as string;
+        assert.ok(
+          !/^(node:|piscina$|zstd-napi)|\/pool\.js$/.test(spec),
+          `${file} dynamically imports ${spec}`,
+        );
+      }
     };
     visit(join(ROOT, "src/zarr/compression/index.ts"));
     assert.ok(seen.size >= 5, [...seen].join(", "));
+  });
+  it("a browser bundle codes every codec without Node globals (wasm zstd/blosc, fflate gzip)", async (t) => {
+    let esbuild: typeof import("esbuild");
+    try {
+      esbuild = await import("esbuild");
+    } catch {
+      t.skip("esbuild is not installed");
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "zc-browser-"));
+    try {
+      await esbuild.build({
+        entryPoints: [join(ROOT, "src/zarr/compression/index.ts")],
+        bundle: true,
+        platform: "browser",
+        format: "esm",
+        outfile: join(dir, "bundle.js"),
+        logLevel: "silent",
+      });
+      writeFileSync(
+        join(dir, "run.mjs"),
+        `
+        const realProcess = globalThis.process;
+        globalThis.process = undefined;
+        globalThis.Buffer = undefined;
+        const m = await import("./bundle.js");
+        const d = new Uint8Array(300000).map((_, i) => (i * 13) % 251);
+        const out = [];
+        for (const chain of [
+          [{ name: "zstd", configuration: { level: 3, checksum: true } }, { name: "crc32c" }],
+          [{ name: "gzip", configuration: { level: 5 } }],
+          [{ name: "blosc", configuration: { cname: "lz4" } }],
+        ]) {
+          const e = await m.encodeChain(chain, d, { key: "k", itemSize: 4 });
+          const r = await m.decodeChain(chain, e, { key: "k", itemSize: 4 });
+          out.push(chain[0].name + ":" + (r.length === d.length && r.every((v, i) => v === d[i])));
+        }
+        try {
+          await m.decodeChain([{ name: "gzip" }], new Uint8Array([31, 139, 8, 0, 1, 2]), { key: "bad/key", itemSize: 1 });
+        } catch (e) {
+          out.push(e.name + ":" + e.key);
+        }
+        globalThis.process = realProcess;
+        console.log(out.join(" "));
+      `,
+      );
+      const r = spawnSync(process.execPath, [join(dir, "run.mjs")], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), "zstd:true gzip:true blosc:true CodecError:bad/key");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { IS_NODE } from "./runtime.js";
+import { IS_NODE, importNodeOnly } from "./runtime.js";
 
 interface GzipImpl {
   gzip(data: Uint8Array, level: number): Uint8Array;
@@ -20,7 +20,7 @@ let impl: Promise<GzipImpl> | undefined;
 function load(): Promise<GzipImpl> {
   impl ??= (async (): Promise<GzipImpl> => {
     if (IS_NODE) {
-      const zlib = await import("node:zlib");
+      const zlib = await importNodeOnly<typeof import("node:zlib")>("node:zlib");
       const own = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       return {
         gzip: (d, level) => own(zlib.gzipSync(d, { level })),

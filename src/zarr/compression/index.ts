@@ -31,7 +31,7 @@ import {
   StageError,
 } from "./codecs.js";
 import { crc32c as crc32cImpl } from "./crc32c.js";
-import { IS_NODE } from "./runtime.js";
+import { IS_NODE, importNodeOnly } from "./runtime.js";
 import { zstdFrameHeader } from "./zstd.js";
 
 /** Names of bytes_to_bytes codecs handled here: "zstd", "gzip", "blosc", "crc32c". */
@@ -86,17 +86,18 @@ let poolModule: Promise<PoolModule | null> | undefined;
 let poolBroken = false;
 
 function loadPool(): Promise<PoolModule | null> {
-  poolModule ??= IS_NODE ? import("./pool.js").catch(() => null) : Promise.resolve(null);
+  // Not a literal import: bundlers must not pull piscina and node:* into browser builds.
+  poolModule ??= IS_NODE ? importNodeOnly<PoolModule>("./pool.js").catch(() => null) : Promise.resolve(null);
   return poolModule;
 }
 
 /** Uncompressed size of the work: the input for encode, the zstd frame's content size when known for decode. */
 function workBytes(op: "encode" | "decode", chain: readonly ParsedCodec[], data: Uint8Array): number {
   if (op === "encode") return data.length;
-  const last = chain[chain.length - 1];
-  const first = chain[0];
-  // The outermost encoded layer is the last codec; a trailing crc32c leaves a zstd frame at offset 0.
-  if (first?.name === "zstd" && (last?.name === "zstd" || last?.name === "crc32c")) {
+  // The outermost layer is the last codec; a crc32c trailer leaves the frame below it at offset 0.
+  let outer = chain.length - 1;
+  while (outer >= 0 && chain[outer]?.name === "crc32c") outer--;
+  if (chain[outer]?.name === "zstd") {
     const size = zstdFrameHeader(data)?.contentSize;
     if (typeof size === "number") return Math.max(size, data.length);
   }

@@ -3,9 +3,11 @@
  *
  * Nothing here imports a Node module statically: `node:module`, `node:zlib`,
  * `zstd-napi` and the worker pool are loaded on first use, and only when
- * running under Node. A browser bundle importing the compression module
- * therefore never evaluates them and uses the WebAssembly / pure JavaScript
- * fallbacks (numcodecs zstd and blosc, fflate gzip, our own CRC-32C).
+ * running under Node, through {@link importNodeOnly} whose computed specifier
+ * bundlers do not follow. A browser bundle importing the compression module
+ * therefore neither includes nor evaluates them and uses the WebAssembly /
+ * pure JavaScript fallbacks (numcodecs zstd and blosc, fflate gzip, our own
+ * CRC-32C) on the calling thread.
  *
  * @module
  */
@@ -16,6 +18,14 @@ export const IS_NODE: boolean = (() => {
   return typeof p?.versions?.node === "string";
 })();
 
+/**
+ * `import(specifier)` hidden from bundlers (computed specifier, ignore hints),
+ * for Node-only modules. Relative specifiers resolve against this directory.
+ */
+export function importNodeOnly<T>(specifier: string): Promise<T> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+}
+
 type RequireFn = (id: string) => unknown;
 let requireFn: Promise<RequireFn | null> | undefined;
 
@@ -24,7 +34,7 @@ export function nodeRequire(): Promise<RequireFn | null> {
   requireFn ??= (async () => {
     if (!IS_NODE) return null;
     try {
-      const mod = await import("node:module");
+      const mod = await importNodeOnly<typeof import("node:module")>("node:module");
       return mod.createRequire(import.meta.url) as RequireFn;
     } catch {
       return null;
