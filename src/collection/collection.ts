@@ -1,0 +1,601 @@
+/**
+ * {@link Collection}: a dataset stored as partitions, each a Zarr v3 group,
+ * under one store root (BEHAVIOUR §8, FORMAT §1).
+ *
+ * @module
+ */
+
+import * as config from "../config.js";
+import { Dataset } from "../data/dataset.js";
+import { concatRows, sliceRows, takeRows } from "../data/rows.js";
+import { CollectionExistsError, ReadOnlyError, SchemaError } from "../errors.js";
+import { type MergeStrategy, resolve as resolveMerge } from "../merge/index.js";
+import { castChecked, type NDArray } from "../ndarray.js";
+import { Catalog } from "../partitioning/catalog.js";
+import {
+  compileFilter,
+  type FilterInput,
+  keyToDict,
+  type Partitioning,
+  sortPaths,
+} from "../partitioning/index.js";
+import type { DatasetSchema, VariableSchema } from "../schema/index.js";
+import { openStore } from "../store/open.js";
+import type { Store } from "../store/store.js";
+import { mapConcurrent } from "../util/concurrency.js";
+import { walkPartitions } from "./listing.js";
+import {
+  buildDataset,
+  fillVariable,
+  partitionExists,
+  readImmutables,
+  readPartition,
+  selectPaths,
+  writeImmutables,
+  writePartition,
+} from "./partition-io.js";
+import { readRootConfig, ROOT_CONFIG_KEY, type RootConfig, writeRootConfig } from "./root-config.js";
+
+/**
+ * A partition filter: an expression over the partition key components
+ * (`"year == 2024 and month >= 3"`, BEHAVIOUR §7), a predicate over the key
+ * as a `{component: value}` record, or `null` for every partition.
+ */
+export type Filters = string | ((key: Record<string, number | string>) => boolean) | null;
+
+/** Progress of a long operation: `done` of `total` partitions, the last one finished. */
+export interface Progress {
+  done: number;
+  total: number;
+  partition?: string;
+}
+
+/** Options accepted by every long-running operation. */
+export interface OperationOptions {
+  /** Aborts the operation (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Called after each partition. */
+  onProgress?: (p: Progress) => void;
+}
+
+/** Options of {@link Collection.create} / {@link createCollection}. */
+export interface CreateOptions {
+  /** The dataset schema; it is bound to `axis` (BEHAVIOUR §4.6). */
+  schema: DatasetSchema;
+  /** The partition axis: a root dimension of the schema. */
+  axis: string;
+  partitioning: Partitioning;
+  /** Maintain `_catalog/state.json` for O(1) cold opens (default config `catalog.enabled`). */
+  catalogEnabled?: boolean;
+  /** Replace an existing collection, removing all its data first (BEHAVIOUR §18 #6). */
+  overwrite?: boolean;
+  /** Options for `openStore` when `path` is a URL. */
+  storageOptions?: Record<string, unknown>;
+}
+
+/** Options of {@link Collection.open} / {@link openCollection}. */
+export interface OpenOptions {
+  /** `"r"` (default) read-only, `"rw"` read-write. */
+  mode?: "r" | "rw";
+  /** Options for `openStore` when `path` is a URL. */
+  storageOptions?: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Collection.query}, {@link Collection.iterate}, {@link Collection.map} and {@link Collection.update}. */
+export interface ReadOptions extends OperationOptions {
+  filters?: Filters;
+  /** Variables to load (short root names or `grp/var` paths); unknown names are ignored. Default: all. */
+  variables?: Iterable<string>;
+}
+
+/** Options of {@link Collection.insert}. */
+export interface InsertOptions extends OperationOptions {
+  /** Replace existing partitions (default true); false refuses to touch an existing partition. */
+  overwrite?: boolean;
+  /** How inserted rows combine with a stored partition (BEHAVIOUR §9); default: the new rows replace it. */
+  merge?: MergeStrategy;
+}
+
+function isStore(value: unknown): value is Store {
+  return typeof value === "object" && value !== null && typeof (value as Store).readBytes === "function";
+}
+
+/**
+ * A partitioned collection. Create one with {@link createCollection}, open
+ * one with {@link openCollection}.
+ */
+export class Collection {
+  /** The store holding the collection. */
+  readonly store: Store;
+  /** The partition axis (a root dimension name). */
+  readonly axis: string;
+  /** How rows map to partitions. */
+  readonly partitioning: Partitioning;
+  /** The bound schema (immutable flags set, FORMAT §3.4). */
+  readonly schema: DatasetSchema;
+  /** Whether mutations are refused with {@link ReadOnlyError}. */
+  readonly readOnly: boolean;
+  /** Whether `_catalog/state.json` is maintained and used for listings. */
+  readonly catalogEnabled: boolean;
+  readonly #catalog: Catalog;
+
+  private constructor(store: Store, root: RootConfig, readOnly: boolean) {
+    this.store = store;
+    this.axis = root.axis;
+    this.partitioning = root.partitioning;
+    this.schema = root.schema;
+    this.catalogEnabled = root.catalogEnabled;
+    this.readOnly = readOnly;
+    this.#catalog = new Catalog(store);
+  }
+
+  /**
+   * Creates a collection: writes `_zcollection.json` (FORMAT §3) and nothing
+   * else.
+   *
+   * @param path a store URL or path (`file://`, bare path, `memory://name`,
+   *   `s3://`, `icechunk://`) or a Store.
+   * @throws CollectionExistsError when a collection exists and `overwrite` is
+   *   not set; SchemaError when the schema cannot be bound to `axis`
+   *   (BEHAVIOUR §4.6); ReadOnlyError for a read-only store.
+   */
+  static async create(path: string | Store, opts: CreateOptions): Promise<Collection> {
+    const store = isStore(path)
+      ? path
+      : await openStore(path, opts.storageOptions ? { storageOptions: opts.storageOptions } : {});
+    if (store.readOnly) throw new ReadOnlyError(`store ${store.rootUri} is read-only`, store.rootUri);
+    const exists = await store.exists(ROOT_CONFIG_KEY);
+    if (exists && opts.overwrite !== true) {
+      throw new CollectionExistsError(`a collection already exists at ${store.rootUri}`, store.rootUri);
+    }
+    const schema = opts.schema.withPartitionAxis(opts.axis);
+    const root: RootConfig = {
+      axis: opts.axis,
+      partitioning: opts.partitioning,
+      catalogEnabled: opts.catalogEnabled ?? config.get("catalog.enabled"),
+      schema,
+    };
+    await store.session(
+      async () => {
+        if (exists) {
+          // BEHAVIOUR §18 #6: overwrite removes the previous collection; the config goes last.
+          for (const name of await store.listPrefix("")) {
+            if (name !== ROOT_CONFIG_KEY) await store.deletePrefix(name);
+          }
+        }
+        await writeRootConfig(store, root);
+      },
+      { message: "create collection" },
+    );
+    return new Collection(store, root, false);
+  }
+
+  /**
+   * Opens a collection (reads `_zcollection.json` only; BEHAVIOUR §8.2).
+   *
+   * @throws TypeError for a mode other than "r"/"rw" (before any I/O);
+   *   CollectionNotFoundError when there is no `_zcollection.json`;
+   *   SchemaError/FormatVersionError/PartitionError for an invalid config.
+   */
+  static async open(path: string | Store, opts: OpenOptions = {}): Promise<Collection> {
+    const mode = opts.mode ?? "r";
+    if (mode !== "r" && mode !== "rw") throw new TypeError(`mode must be 'r' or 'rw'; got '${String(mode)}'`);
+    const store = isStore(path)
+      ? path
+      : await openStore(path, {
+          readOnly: mode === "r",
+          ...(opts.storageOptions ? { storageOptions: opts.storageOptions } : {}),
+        });
+    const root = await readRootConfig(store, opts.signal ? { signal: opts.signal } : {});
+    return new Collection(store, root, mode === "r" || store.readOnly);
+  }
+
+  /** The partitioning dimension (the dimension rows are split along). */
+  get dimension(): string {
+    return this.partitioning.dimension;
+  }
+
+  /**
+   * Partition paths matching `filters`, in the natural order of their keys
+   * (BEHAVIOUR §18 #4: `num=2` before `num=10`). With the catalog enabled and
+   * its checksum valid, the catalog is the listing (one GET, no LIST);
+   * otherwise the store is walked (FORMAT §4.4).
+   *
+   * @throws ExpressionError for an invalid filter, or one naming an unknown key component.
+   */
+  async partitions(opts: { filters?: Filters; signal?: AbortSignal } = {}): Promise<string[]> {
+    const predicate = compileFilter(opts.filters as FilterInput);
+    const all = await this.#listAll(opts.signal);
+    const out: string[] = [];
+    for (const path of all) {
+      let key: ReturnType<Partitioning["decode"]>;
+      try {
+        key = this.partitioning.decode(path);
+      } catch {
+        continue; // not a partition path (FORMAT §4.2 listing rule)
+      }
+      if (predicate(keyToDict(key))) out.push(path);
+    }
+    return sortPaths(out, this.partitioning);
+  }
+
+  async #listAll(signal?: AbortSignal): Promise<string[]> {
+    if (this.catalogEnabled) {
+      const state = await this.#catalog.read(signal ? { signal } : {});
+      if (state?.valid) return [...state.paths];
+      if (state !== undefined) {
+        emitWarning(`catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`);
+      }
+    }
+    return walkPartitions(this.store, this.partitioning, signal ? { signal } : {});
+  }
+
+  #assertWritable(): void {
+    if (this.readOnly) {
+      throw new ReadOnlyError(`collection at ${this.store.rootUri} is read-only`, this.store.rootUri);
+    }
+  }
+
+  /**
+   * Inserts a dataset (BEHAVIOUR §8.4 with §18 #1–#3): the data is cast to
+   * the schema dtypes (lossy casts refused before anything is written),
+   * immutable variables are stored under `_immutable/` when they changed,
+   * rows are split into partitions (all rows of one key gathered into one
+   * write), each partition merged with the stored one when `merge` is given,
+   * and written; the catalog is updated last.
+   *
+   * @returns the paths written, in order of first appearance in the data, each once.
+   * @throws ReadOnlyError; SchemaError for variables or dimensions that do not
+   *   match the collection schema, or a lossy cast; PartitionError when the
+   *   rows cannot be split; StoreError when a partition exists and
+   *   `overwrite` is false.
+   */
+  async insert(ds: Dataset, opts: InsertOptions = {}): Promise<string[]> {
+    this.#assertWritable();
+    const merge = opts.merge === undefined ? undefined : resolveMerge(opts.merge);
+    const signal = opts.signal;
+    signal?.throwIfAborted();
+    const bound = await this.#bind(ds, signal);
+    const groups = this.partitioning.splitGrouped(bound);
+    const dim = this.dimension;
+    const concurrency = config.partitionConcurrency();
+    return this.store.session(
+      async () => {
+        await writeImmutables(this.store, bound, this.schema, signal ? { signal } : {});
+        if (groups.length === 0) return [];
+        let done = 0;
+        const allPaths = selectPaths(this.schema, undefined);
+        const written = await mapConcurrent(
+          groups,
+          concurrency,
+          async (group) => {
+            let part =
+              group.rows === null
+                ? sliceRows(bound, dim, group.start, group.stop)
+                : takeRows(bound, dim, group.rows);
+            const exists = await partitionExists(this.store, group.path);
+            if (exists && opts.overwrite === false) {
+              throw new CollectionExistsError(
+                `partition '${group.path}' already exists in ${this.store.rootUri} (insert with overwrite: false)`,
+                this.store.rootUri,
+              );
+            }
+            if (merge !== undefined && exists) {
+              const existing = await readPartition(this.store, group.path, this.schema, allPaths, {
+                ...(signal ? { signal } : {}),
+              });
+              if (existing !== undefined) {
+                part = await merge(existing, part, { axis: this.axis, partitioningDim: dim });
+              }
+            }
+            await writePartition(this.store, group.path, part, this.schema, {
+              key: group.key,
+              attrs: bound.attrs,
+              concurrency,
+              ...(signal ? { signal } : {}),
+            });
+            done += 1;
+            opts.onProgress?.({ done, total: groups.length, partition: group.path });
+            return group.path;
+          },
+          signal,
+        );
+        if (this.catalogEnabled) await this.#catalog.add(written);
+        return written;
+      },
+      { message: "zcollection insert" },
+    );
+  }
+
+  /**
+   * Re-wraps every variable of `ds` with the collection's schema, loading
+   * lazy data and casting to the schema dtype.
+   *
+   * Divergence from Python (which writes unknown root variables and drops
+   * unknown nested ones): a variable that is not in the collection schema, or
+   * whose dimensions differ from the schema's, is refused.
+   */
+  async #bind(ds: Dataset, signal?: AbortSignal): Promise<Dataset> {
+    if (!(ds instanceof Dataset)) throw new SchemaError("insert expects a Dataset");
+    const arrays: Array<[string, VariableSchema, NDArray]> = [];
+    for (const [path, v] of ds.allVariables()) {
+      if (!this.schema.hasVariable(path)) {
+        throw new SchemaError(
+          `variable '${path}' is not in the schema of the collection at ${this.store.rootUri}`,
+          { variable: path },
+        );
+      }
+      const vs = this.schema.getVariable(path);
+      if (vs.dimensions.join(",") !== v.dimensions.join(",")) {
+        throw new SchemaError(
+          `variable '${path}' has dimensions (${v.dimensions.join(", ")}) but the collection declares (${vs.dimensions.join(", ")})`,
+          { variable: path },
+        );
+      }
+      const data = await v.toArray(signal ? { signal } : undefined);
+      arrays.push([path, vs, castChecked(data, vs.dtype, path)]);
+    }
+    return buildDataset(this.schema, arrays, ds.attrs);
+  }
+
+  async #loadPartitions(
+    opts: ReadOptions,
+  ): Promise<{ paths: string[]; wanted: Set<string>; immutables: Array<[string, VariableSchema, NDArray]> }> {
+    const paths = await this.partitions({
+      filters: opts.filters ?? null,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const wanted = selectPaths(this.schema, opts.variables);
+    const immutables =
+      paths.length === 0
+        ? []
+        : await readImmutables(this.store, this.schema, wanted, opts.signal ? { signal: opts.signal } : {});
+    return { paths, wanted, immutables };
+  }
+
+  /** Reads one partition with the immutable variables attached; `undefined` when it is not published. */
+  async #readOne(
+    path: string,
+    wanted: Set<string>,
+    immutables: Array<[string, VariableSchema, NDArray]>,
+    signal?: AbortSignal,
+  ): Promise<Dataset | undefined> {
+    const ds = await readPartition(this.store, path, this.schema, wanted, signal ? { signal } : {});
+    if (ds === undefined) return undefined;
+    return immutables.length === 0 ? ds : attach(ds, immutables, this.schema);
+  }
+
+  /**
+   * Reads the matching partitions (at most config `partition.concurrency` at
+   * once) and concatenates them along the partitioning dimension, in
+   * natural key order, with the immutable variables attached (BEHAVIOUR
+   * §8.5). A variable missing from some partitions is filled with its fill
+   * value there. Partitions listed but not published (an interrupted write
+   * seen through a stale catalog) are skipped.
+   *
+   * @returns `null` when no partition matches.
+   */
+  async query(opts: ReadOptions = {}): Promise<Dataset | null> {
+    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    if (paths.length === 0) return null;
+    let done = 0;
+    const parts = await mapConcurrent(
+      paths,
+      config.partitionConcurrency(),
+      async (path) => {
+        const ds = await readPartition(this.store, path, this.schema, wanted, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        done += 1;
+        opts.onProgress?.({ done, total: paths.length, partition: path });
+        return ds;
+      },
+      opts.signal,
+    );
+    const loaded = parts.filter((p): p is Dataset => p !== undefined);
+    if (loaded.length === 0) return null;
+    const joined = concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension);
+    return immutables.length === 0 ? joined : attach(joined, immutables, this.schema);
+  }
+
+  /**
+   * Yields `[path, dataset]` one partition at a time, in natural key order,
+   * reading the next partition only when asked (bounded memory).
+   */
+  async *iterate(opts: ReadOptions = {}): AsyncGenerator<[string, Dataset]> {
+    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    let done = 0;
+    for (const path of paths) {
+      opts.signal?.throwIfAborted();
+      const ds = await this.#readOne(path, wanted, immutables, opts.signal);
+      done += 1;
+      opts.onProgress?.({ done, total: paths.length, partition: path });
+      if (ds !== undefined) yield [path, ds];
+    }
+  }
+
+  /**
+   * Calls `fn` on each matching partition (with immutable variables
+   * attached), at most config `partition.concurrency` at once. Allowed on
+   * read-only collections (BEHAVIOUR §8.6).
+   *
+   * @returns partition path → result, in natural key order.
+   */
+  async map<T>(
+    fn: (ds: Dataset, partition: string) => T | Promise<T>,
+    opts: ReadOptions = {},
+  ): Promise<Map<string, T>> {
+    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    let done = 0;
+    const results = await mapConcurrent(
+      paths,
+      config.partitionConcurrency(),
+      async (path) => {
+        const ds = await this.#readOne(path, wanted, immutables, opts.signal);
+        const r = ds === undefined ? undefined : ([path, await fn(ds, path)] as [string, T]);
+        done += 1;
+        opts.onProgress?.({ done, total: paths.length, partition: path });
+        return r;
+      },
+      opts.signal,
+    );
+    return new Map(results.filter((r): r is [string, T] => r !== undefined));
+  }
+
+  /**
+   * Rewrites each matching partition with what `fn` returns for it
+   * (BEHAVIOUR §8.7): the whole partition is replaced (variables absent from
+   * the result are removed); immutable variables are never written there.
+   * The catalog is not touched.
+   *
+   * @returns the paths rewritten, in natural key order.
+   * @throws ReadOnlyError; SchemaError when the result does not fit the schema.
+   */
+  async update(fn: (ds: Dataset) => Dataset | Promise<Dataset>, opts: ReadOptions = {}): Promise<string[]> {
+    this.#assertWritable();
+    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    let done = 0;
+    return this.store.session(
+      () =>
+        mapConcurrent(
+          paths,
+          config.partitionConcurrency(),
+          async (path) => {
+            const ds = await this.#readOne(path, wanted, immutables, opts.signal);
+            if (ds !== undefined) {
+              const result = await fn(ds);
+              if (!(result instanceof Dataset)) {
+                throw new SchemaError(`update function must return a Dataset (partition '${path}')`);
+              }
+              const bound = await this.#bind(result, opts.signal);
+              await writePartition(this.store, path, bound, this.schema, {
+                attrs: result.attrs,
+                ...(opts.signal ? { signal: opts.signal } : {}),
+              });
+            }
+            done += 1;
+            opts.onProgress?.({ done, total: paths.length, partition: path });
+            return path;
+          },
+          opts.signal,
+        ),
+      { message: "zcollection update" },
+    );
+  }
+
+  /**
+   * Deletes the matching partitions — every partition when `filters` is
+   * null — then removes them from the catalog (BEHAVIOUR §8.8).
+   *
+   * @returns the paths dropped, in natural key order.
+   * @throws ReadOnlyError; ExpressionError for an invalid filter.
+   */
+  async dropPartitions(opts: { filters?: Filters } & OperationOptions = {}): Promise<string[]> {
+    this.#assertWritable();
+    const paths = await this.partitions({
+      filters: opts.filters ?? null,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    let done = 0;
+    return this.store.session(
+      async () => {
+        for (const path of paths) {
+          opts.signal?.throwIfAborted();
+          // Unpublish first so that an interrupted drop never leaves a half-deleted partition listed.
+          await this.store.deleteKey(`${path}/zarr.json`);
+          await this.store.deletePrefix(path);
+          done += 1;
+          opts.onProgress?.({ done, total: paths.length, partition: path });
+        }
+        if (this.catalogEnabled && paths.length > 0) await this.#catalog.remove(paths);
+        return paths;
+      },
+      { message: "zcollection drop" },
+    );
+  }
+
+  /**
+   * Rewrites the catalog from a walk of the store (BEHAVIOUR §8.9).
+   *
+   * @returns the partition paths found (string order, as stored).
+   * @throws SchemaError when the collection has no catalog; ReadOnlyError.
+   */
+  async repairCatalog(opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    if (!this.catalogEnabled) {
+      throw new SchemaError(`repairCatalog() requires a catalog-enabled collection (${this.store.rootUri})`);
+    }
+    this.#assertWritable();
+    const walked = await walkPartitions(this.store, this.partitioning, opts);
+    return this.store.session(() => this.#catalog.write(walked), { message: "zcollection repair catalog" });
+  }
+
+  /** One-line description. */
+  toString(): string {
+    return `<Collection ${this.store.rootUri} axis='${this.axis}' partitioning=${this.partitioning.name}${this.readOnly ? " (read-only)" : ""}>`;
+  }
+}
+
+/** Partitions lacking a variable that others hold get it filled with its fill value. */
+function padMissing(parts: Dataset[], schema: DatasetSchema, dim: string): Dataset[] {
+  if (parts.length < 2) return parts;
+  const union = new Map<string, NDArray>();
+  for (const p of parts) {
+    for (const [path, v] of p.allVariables()) if (!union.has(path) && v.data !== null) union.set(path, v.data as NDArray);
+  }
+  return parts.map((p) => {
+    const own = p.allVariables();
+    const missing = [...union].filter(([path]) => !own.has(path));
+    if (missing.length === 0) return p;
+    const rows = rowCount(p, dim);
+    const arrays: Array<[string, VariableSchema, NDArray]> = [...own]
+      .filter(([, v]) => v.data !== null)
+      .map(([path, v]) => [path, v.schema, v.data as NDArray]);
+    for (const [path, like] of missing) {
+      const vs = schema.getVariable(path);
+      if (!vs.dimensions.includes(dim)) continue;
+      arrays.push([path, vs, fillVariable(vs, like, dim, rows).data as NDArray]);
+    }
+    return buildDataset(schema, arrays, p.attrs);
+  });
+}
+
+function rowCount(ds: Dataset, dim: string): number {
+  for (const v of ds.allVariables().values()) {
+    const axis = v.dimensions.indexOf(dim);
+    if (axis >= 0 && v.data !== null) return v.data.shape[axis] as number;
+  }
+  return 0;
+}
+
+/** `ds` with the immutable variables added (partition variables win on a name clash, BEHAVIOUR §8.5). */
+function attach(ds: Dataset, immutables: Array<[string, VariableSchema, NDArray]>, schema: DatasetSchema): Dataset {
+  const arrays: Array<[string, VariableSchema, NDArray]> = [...immutables];
+  for (const [path, v] of ds.allVariables()) {
+    if (v.data === null) continue;
+    const i = arrays.findIndex(([p]) => p === path);
+    if (i >= 0) arrays.splice(i, 1);
+    arrays.push([path, v.schema, v.data as NDArray]);
+  }
+  return buildDataset(schema, arrays, ds.attrs);
+}
+
+function emitWarning(message: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, t?: string) => void } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message, "ZCollectionWarning");
+  else console.warn(message);
+}
+
+/**
+ * Creates a collection (see {@link Collection.create}).
+ */
+export function createCollection(path: string | Store, opts: CreateOptions): Promise<Collection> {
+  return Collection.create(path, opts);
+}
+
+/**
+ * Opens a collection (see {@link Collection.open}).
+ */
+export function openCollection(path: string | Store, opts?: OpenOptions): Promise<Collection> {
+  return Collection.open(path, opts);
+}

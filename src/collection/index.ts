@@ -1,0 +1,21 @@
+/**
+ * Collections: create, open, insert, query, map, update, drop (BEHAVIOUR §8).
+ *
+ * @module
+ */
+
+export {
+  Collection,
+  type CreateOptions,
+  createCollection,
+  type Filters,
+  type InsertOptions,
+  type OpenOptions,
+  type OperationOptions,
+  openCollection,
+  type Progress,
+  type ReadOptions,
+} from "./collection.js";
+export { RESERVED_NAMES, walkPartitions } from "./listing.js";
+export { IMMUTABLE_DIR, PARTITION_KEY_ATTR } from "./partition-io.js";
+export { readRootConfig, ROOT_CONFIG_KEY, type RootConfig, writeRootConfig } from "./root-config.js";

@@ -1,0 +1,320 @@
+/**
+ * Reading and writing one partition group, and the `_immutable/` group
+ * (FORMAT §5–8, BEHAVIOUR §14).
+ *
+ * A partition is published atomically for readers: every array (chunks then
+ * `zarr.json`) and nested group document is written first and the partition's
+ * own `zarr.json` last. A partition being replaced is unpublished (its group
+ * document deleted) before anything under it changes. Listings only report
+ * partitions whose group document exists (FORMAT §4.4), so a reader or a
+ * process killed mid-write never sees a half-written partition as valid.
+ *
+ * @module
+ */
+
+import { Dataset } from "../data/dataset.js";
+import type { Group } from "../data/group.js";
+import { Variable } from "../data/variable.js";
+import { type DType, isBigIntDType } from "../dtype.js";
+import { SchemaError } from "../errors.js";
+import { castChecked, NDArray } from "../ndarray.js";
+import type { PartitionKey } from "../partitioning/index.js";
+import type { DatasetSchema, VariableSchema } from "../schema/index.js";
+import type { Store } from "../store/store.js";
+import { joinPath } from "../store/store.js";
+import { mapConcurrent } from "../util/concurrency.js";
+import {
+  encodeGroupMetadata,
+  metadataKey,
+  readArray,
+  readArrayMetadata,
+  readGroup,
+  writeArray,
+  writeGroup,
+} from "../zarr/index.js";
+
+/** Prefix of the non-partitioned variables (FORMAT §8). */
+export const IMMUTABLE_DIR = "_immutable";
+
+/** Attribute holding the partition key in each partition group (FORMAT §5.1). */
+export const PARTITION_KEY_ATTR = "_zc_partition_key";
+
+/** Options shared by the partition I/O functions. */
+export interface PartitionIOOptions {
+  signal?: AbortSignal;
+  /** Variables written or read at once. */
+  concurrency?: number;
+}
+
+/** Declared chunk and explicit shard extents of a variable's dimensions (FORMAT §6.3, BEHAVIOUR §18 #11). */
+function layoutOf(schema: DatasetSchema, path: string, vs: VariableSchema) {
+  const chunksTable = schema.dimChunks;
+  const entry = schema.variableEntries().find((e) => e.path === path);
+  const chunks = vs.dimensions.map((d) => chunksTable[d] ?? entry?.visible.get(d)?.chunks ?? null);
+  const shards = vs.dimensions.map((d) => entry?.visible.get(d)?.shards ?? null);
+  return { chunks, shards };
+}
+
+/** Writes one variable as an array at `<prefix>/<path>`, cast to its schema dtype. */
+async function writeVariable(
+  store: Store,
+  prefix: string,
+  path: string,
+  variable: Variable,
+  schema: DatasetSchema,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const vs = schema.hasVariable(path) ? schema.getVariable(path) : variable.schema;
+  const data = castChecked(await variable.toArray(signal ? { signal } : undefined), vs.dtype, path);
+  const { chunks, shards } = layoutOf(schema, path, vs);
+  await writeArray(store, joinPath(prefix, path), data, {
+    dimensionNames: vs.dimensions,
+    chunks,
+    shards,
+    codecs: vs.codecs,
+    fillValue: vs.fillValue as number | bigint | boolean | string | null,
+    attributes: vs.attrs,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** Group paths (relative, e.g. `data_01/ku`) of a dataset tree, parents first, root excluded. */
+function childGroups(ds: Dataset): Array<[string, Group]> {
+  const out: Array<[string, Group]> = [];
+  for (const [name, g] of ds.walk()) {
+    const rel = name.replace(/^\/+/, "");
+    if (rel !== "") out.push([rel, g]);
+  }
+  return out;
+}
+
+/**
+ * Writes `ds` as the partition group at `path` (BEHAVIOUR §8.4 step 8):
+ * every variable the collection schema does not flag immutable, cast to its
+ * schema dtype (lossy casts refused), nested groups with their attributes,
+ * then the group document with `attrs ∪ {_zc_partition_key}` last.
+ * Anything stored at `path` before is removed first (unpublished, then
+ * deleted).
+ *
+ * @throws SchemaError for a lossy cast or an invalid layout, naming the variable.
+ */
+export async function writePartition(
+  store: Store,
+  path: string,
+  ds: Dataset,
+  schema: DatasetSchema,
+  opts: PartitionIOOptions & { key?: PartitionKey; attrs?: Readonly<Record<string, unknown>> } = {},
+): Promise<void> {
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  if (await store.exists(path)) {
+    await store.deleteKey(metadataKey(path));
+    await store.deletePrefix(path);
+  }
+  const variables = [...ds.allVariables()].filter(
+    ([p]) => !(schema.hasVariable(p) && schema.getVariable(p).immutable),
+  );
+  await mapConcurrent(
+    variables,
+    opts.concurrency ?? 4,
+    ([p, v]) => writeVariable(store, path, p, v, schema, signal),
+    signal,
+  );
+  for (const [rel, g] of childGroups(ds)) {
+    await store.writeBytes(metadataKey(joinPath(path, rel)), encodeGroupMetadata(g.attrs));
+  }
+  const attrs: Record<string, unknown> = { ...(opts.attrs ?? ds.attrs) };
+  if (opts.key !== undefined) attrs[PARTITION_KEY_ATTR] = opts.key.map(([k, v]) => [k, v]);
+  signal?.throwIfAborted();
+  await writeGroup(store, path, attrs);
+}
+
+/** Whether the partition group at `path` is published (`<path>/zarr.json` exists). */
+export function partitionExists(store: Store, path: string): Promise<boolean> {
+  return store.exists(metadataKey(path));
+}
+
+/**
+ * Selects variable paths of `schema` by the names a caller gave (short root
+ * names, `grp/var` or `/grp/var`); unknown names are ignored (BEHAVIOUR §8.5).
+ * `undefined` selects everything.
+ *
+ * @throws SchemaError when `names` is a single string (BEHAVIOUR §18 #10).
+ */
+export function selectPaths(schema: DatasetSchema, names: Iterable<string> | undefined): Set<string> {
+  const all = [...schema.allVariables().keys()];
+  if (names === undefined) return new Set(all);
+  if (typeof names === "string") {
+    throw new SchemaError(`variables must be an array of names, not the string '${names}'`);
+  }
+  const wanted = new Set([...names].map((n) => n.replace(/^\/+/, "")));
+  return new Set(all.filter((p) => wanted.has(p)));
+}
+
+/**
+ * Reads the partition at `path`: the non-immutable schema variables in
+ * `paths` that are stored there (absent arrays are skipped), the whole schema
+ * group tree, root attributes from the partition group.
+ *
+ * @returns `undefined` when the partition group is not published.
+ */
+export async function readPartition(
+  store: Store,
+  path: string,
+  schema: DatasetSchema,
+  paths: ReadonlySet<string>,
+  opts: PartitionIOOptions = {},
+): Promise<Dataset | undefined> {
+  const group = await readGroup(store, path);
+  if (group === undefined) return undefined;
+  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const loaded = await readVariables(store, path, wanted, opts);
+  return buildDataset(schema, loaded, group.attributes);
+}
+
+/** Reads the arrays of `variables` below `prefix`; missing arrays are left out. */
+async function readVariables(
+  store: Store,
+  prefix: string,
+  variables: ReadonlyArray<[string, VariableSchema]>,
+  opts: PartitionIOOptions,
+): Promise<Array<[string, VariableSchema, NDArray]>> {
+  const signal = opts.signal;
+  const arrays = await mapConcurrent(
+    variables,
+    opts.concurrency ?? 8,
+    async ([p, vs]) => {
+      const arrayPath = joinPath(prefix, p);
+      const metadata = await readArrayMetadata(store, arrayPath, signal ? { signal } : {});
+      if (metadata === undefined) return undefined;
+      const data = await readArray(store, arrayPath, { metadata, ...(signal ? { signal } : {}) });
+      return [p, vs, data] as [string, VariableSchema, NDArray];
+    },
+    signal,
+  );
+  return arrays.filter((a): a is [string, VariableSchema, NDArray] => a !== undefined);
+}
+
+/** A Dataset over the full schema tree from loaded arrays keyed by variable path. */
+export function buildDataset(
+  schema: DatasetSchema,
+  arrays: ReadonlyArray<[string, VariableSchema, NDArray]>,
+  attrs: Readonly<Record<string, unknown>> | null,
+): Dataset {
+  const vars = new Map<string, Variable>();
+  for (const [p, vs, data] of arrays) {
+    const typed = data.dtype === vs.dtype ? data : coerce(data, vs.dtype, p);
+    vars.set(p.includes("/") ? `/${p}` : p, new Variable(vs, typed));
+  }
+  return new Dataset(schema, vars, null, attrs, { fullTree: true });
+}
+
+/** Stored arrays of another dtype (e.g. written by Python with the in-memory dtype, FORMAT §6.2) cast to the schema dtype. */
+function coerce(data: NDArray, dtype: DType, path: string): NDArray {
+  try {
+    return castChecked(data, dtype, path);
+  } catch {
+    // A stored dtype wider than declared: keep the stored values rather than lose them.
+    return isBigIntDType(data.dtype) === isBigIntDType(dtype) ? data.astype(dtype) : data;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// immutable variables (FORMAT §8, BEHAVIOUR §18 #2)
+
+/**
+ * Writes the immutable variables of `ds` under `_immutable/` — only those
+ * whose stored values differ (or that are absent); variables the dataset
+ * omits are never deleted (BEHAVIOUR §18 #2).
+ *
+ * @returns the paths of the variables (re)written.
+ */
+export async function writeImmutables(
+  store: Store,
+  ds: Dataset,
+  schema: DatasetSchema,
+  opts: PartitionIOOptions = {},
+): Promise<string[]> {
+  const signal = opts.signal;
+  const immutables = [...ds.allVariables()].filter(
+    ([p]) => schema.hasVariable(p) && schema.getVariable(p).immutable,
+  );
+  if (immutables.length === 0) return [];
+  const changed = await mapConcurrent(
+    immutables,
+    opts.concurrency ?? 4,
+    async ([p, v]) => {
+      const vs = schema.getVariable(p);
+      const data = castChecked(await v.toArray(signal ? { signal } : undefined), vs.dtype, p);
+      const arrayPath = joinPath(IMMUTABLE_DIR, p);
+      const metadata = await readArrayMetadata(store, arrayPath);
+      if (metadata !== undefined && metadata.dtype === data.dtype) {
+        const stored = await readArray(store, arrayPath, { metadata });
+        if (arraysEqual(stored, data)) return undefined;
+      }
+      const { chunks, shards } = layoutOf(schema, p, vs);
+      await writeArray(store, arrayPath, data, {
+        dimensionNames: vs.dimensions,
+        chunks,
+        shards,
+        codecs: vs.codecs,
+        fillValue: vs.fillValue as number | bigint | boolean | string | null,
+        attributes: vs.attrs,
+        overwrite: true,
+        ...(signal ? { signal } : {}),
+      });
+      return p;
+    },
+    signal,
+  );
+  const written = changed.filter((p): p is string => p !== undefined);
+  if (written.length > 0) {
+    // Group documents of _immutable/ and its nested groups: attributes {} (FORMAT §8).
+    const groups = new Set<string>([IMMUTABLE_DIR]);
+    for (const p of written) {
+      const segs = p.split("/").slice(0, -1);
+      for (let i = 1; i <= segs.length; i++) groups.add(joinPath(IMMUTABLE_DIR, ...segs.slice(0, i)));
+    }
+    for (const g of [...groups].sort()) {
+      if (!(await store.exists(metadataKey(g)))) await writeGroup(store, g, {});
+    }
+  }
+  return written;
+}
+
+/**
+ * Reads the immutable variables in `paths` from `_immutable/` (nothing when
+ * `_immutable/zarr.json` is absent), as `[path, schema, array]` triples.
+ */
+export async function readImmutables(
+  store: Store,
+  schema: DatasetSchema,
+  paths: ReadonlySet<string>,
+  opts: PartitionIOOptions = {},
+): Promise<Array<[string, VariableSchema, NDArray]>> {
+  const wanted = [...schema.allVariables()].filter(([p, vs]) => vs.immutable && paths.has(p));
+  if (wanted.length === 0) return [];
+  if (!(await store.exists(metadataKey(IMMUTABLE_DIR)))) return [];
+  return readVariables(store, IMMUTABLE_DIR, wanted, opts);
+}
+
+/** Same dtype, shape and values (NaN equal to NaN). */
+export function arraysEqual(a: NDArray, b: NDArray): boolean {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length) return false;
+  if (a.shape.some((d, i) => d !== b.shape[i])) return false;
+  const x = a.data as ArrayLike<unknown>;
+  const y = b.data as ArrayLike<unknown>;
+  for (let i = 0; i < x.length; i++) {
+    const u = x[i];
+    const v = y[i];
+    if (u !== v && !(Number.isNaN(u) && Number.isNaN(v))) return false;
+  }
+  return true;
+}
+
+/** A variable of `vs` holding only its fill value, with `rows` rows along `dim` and `like`'s other extents. */
+export function fillVariable(vs: VariableSchema, like: NDArray, dim: string, rows: number): Variable {
+  const shape = like.shape.map((n, i) => (vs.dimensions[i] === dim ? rows : n));
+  const fill = vs.fillValue as number | bigint | boolean | string | null;
+  return new Variable(vs, NDArray.full(vs.dtype, shape, fill));
+}
