@@ -1,0 +1,45 @@
+/**
+ * Partitionings and the partition filter language — `zcollection/partitioning`
+ * (BEHAVIOUR §6, §7; FORMAT §3.6, §4).
+ *
+ * `Date` is also exported as `DatePartitioning`, which does not shadow the
+ * global `Date` in modules that import it by name.
+ *
+ * @module
+ */
+
+export {
+  type DateOptions,
+  DatePartitioning as Date,
+  DatePartitioning,
+  RESOLUTIONS,
+  type Resolution,
+} from "./date.js";
+export {
+  compileFilter,
+  type FilterInput,
+  type FilterKey,
+  type FilterPredicate,
+  MAX_FILTER_DEPTH,
+} from "./filter.js";
+export { GroupedSequence, type GroupedSequenceOptions } from "./grouped-sequence.js";
+export {
+  compareKeys,
+  type DatePartitioningJSON,
+  decodePath,
+  fromJSON,
+  type GroupedSequencePartitioningJSON,
+  keyToDict,
+  type PartitionGroup,
+  type Partitioning,
+  type PartitioningJSON,
+  type PartitionKey,
+  type PartitionSlice,
+  parsePythonInt,
+  type SequencePartitioningJSON,
+  type SplittableDataset,
+  type SplittableVariable,
+  sortPaths,
+} from "./partitioning.js";
+export { Sequence, type SequenceOptions } from "./sequence.js";
+// The catalog (catalog.ts: Catalog, CatalogState, reconcileCatalog) is exported from here as well.
