@@ -54,9 +54,9 @@ export class Variable {
     let d: VariableData;
     if (data === null || data === undefined) d = null;
     else if (data instanceof NDArray || isLazyArray(data)) d = data;
-    else if (ArrayBuffer.isView(data) || Array.isArray(data))
+    else if (ArrayBuffer.isView(data) || typeof (data as ArrayLike<unknown>).length === "number") {
       d = NDArray.from(data as ArrayInput, { dtype: schema.dtype });
-    else {
+    } else {
       throw new SchemaError(
         `variable '${schema.name}': unsupported data ${Object.prototype.toString.call(data)}`,
         {

@@ -197,7 +197,8 @@ export class VariableSchema {
 
   /**
    * Reads FORMAT §3.4 JSON. `fill_value` missing → null, `codecs` missing or
-   * without `array_to_bytes` → default stack, `attrs` → `{}`, `role` →
+   * without `array_to_bytes` → the default profile's stack for the dtype
+   * (whatever `codec.profile` is configured to), `attrs` → `{}`, `role` →
    * `"user"`, `immutable` → false.
    *
    * @throws SchemaError naming the variable for a missing name, dtype or
@@ -225,13 +226,14 @@ export class VariableSchema {
     if (!Array.isArray(j.dimensions)) {
       throw new SchemaError(`variable '${name}': missing or invalid dimensions`, { variable: name });
     }
-    let codecs: CodecStack | null = null;
+    // Readers substitute the default profile (not the configured one) for a missing serializer (FORMAT §3.4).
+    let codecs: CodecStack = autoCodecs(dtype);
     if (j.codecs !== undefined && j.codecs !== null) {
       try {
         const parsed = CodecStack.fromJSON(j.codecs);
         // A stack without a serializer is replaced by the default for this dtype.
         const raw = j.codecs as { array_to_bytes?: unknown };
-        codecs = raw.array_to_bytes === null || raw.array_to_bytes === undefined ? null : parsed;
+        codecs = raw.array_to_bytes === null || raw.array_to_bytes === undefined ? autoCodecs(dtype) : parsed;
       } catch (cause) {
         throw new SchemaError(`variable '${name}': invalid codecs`, { variable: name, cause });
       }

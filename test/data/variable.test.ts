@@ -51,6 +51,8 @@ describe("Variable (BEHAVIOUR §5.1)", () => {
     const w = new Variable(i16, new Float64Array([4, 5]));
     assert.ok(w.array.data instanceof Int16Array);
     assert.deepEqual(w.shape, [2]);
+    assert.deepEqual(new Variable(i16, { length: 2, 0: 8, 1: 9 }).array.toArray(), [8, 9]);
+    assert.throws(() => new Variable(i16, {} as unknown as number[]), /variable 'flag': unsupported data/);
   });
 
   it("rejects data whose rank differs from the schema", () => {

@@ -312,6 +312,10 @@ describe("VariableSchema (BEHAVIOUR §4.3)", () => {
       const w = new VariableSchema("w", { dtype: "float32", dimensions: ["t"] });
       assert.ok(w.codecs.equals(profile("local-fast")));
     });
+    await config.override({ "codec.profile": "cloud-cold" }, () => {
+      const read = VariableSchema.fromJSON({ name: "r", dtype: "<f4", dimensions: [] });
+      assert.ok(read.codecs.equals(profile("cloud-balanced")), "readers use the default profile");
+    });
     const custom = profile("cloud-cold");
     assert.equal(new VariableSchema("v", { dtype: "int8", dimensions: [], codecs: custom }).codecs, custom);
   });
