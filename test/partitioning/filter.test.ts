@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ExpressionError, isZCollectionError } from "../../src/errors.js";
-import { compileFilter, MAX_FILTER_DEPTH } from "../../src/partitioning/filter.js";
+import { compileFilter, MAX_FILTER_DEPTH } from "../../src/partitioning/index.js";
 
 const KEY = { year: 2024, month: 3, day: 5, cycle: 31, pass_number: -2, mission: "s3a" };
 
