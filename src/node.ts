@@ -1,0 +1,11 @@
+/**
+ * Node-only entry point (`zcollection/node`): everything of the package root
+ * plus the backends that need Node.js modules at import time
+ * ({@link IcechunkStore}). `openStore("icechunk://...")` works from the root
+ * import as well; this entry exists for code that names the class.
+ *
+ * @module
+ */
+
+export * from "./index.js";
+export { IcechunkStore } from "./store/icechunk.js";
