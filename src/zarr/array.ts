@@ -436,7 +436,8 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
         const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
         const bytes = await store.readBytes(chunkPath, signal === undefined ? {} : { signal });
         if (bytes === undefined) return;
-        const block = await codecs.pipeline.decode(bytes, ctx(chunkPath, signal));
+        // Store reads return fresh bytes: hand them over to the codec workers.
+        const block = await codecs.pipeline.decode(bytes, { ...ctx(chunkPath, signal), transfer: true });
         place(
           block,
           c.map((i, d) => i * (grid[d] as number)),

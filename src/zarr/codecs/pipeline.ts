@@ -28,6 +28,12 @@ export interface ChunkContext {
   /** Full key of the chunk (or shard) object. */
   readonly key: string;
   readonly signal?: AbortSignal;
+  /**
+   * Whether the bytes given to {@link ChunkPipeline.decode} belong to the
+   * call (nothing else uses their buffer), so a worker may take them
+   * instead of a copy. Default false.
+   */
+  readonly transfer?: boolean;
 }
 
 type Filter =
@@ -160,7 +166,10 @@ export class ChunkPipeline {
     let raw = bytes;
     if (this.compressors.length > 0) {
       try {
-        raw = await decodeChain(this.compressors, bytes, this.byteContext(ctx));
+        raw = await decodeChain(this.compressors, bytes, {
+          ...this.byteContext(ctx),
+          transfer: ctx.transfer === true,
+        });
       } catch (cause) {
         if (isZCollectionError(cause, "StoreError")) throw cause;
         if (ctx.signal?.aborted) throw cause;

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench:zarr`: write and read one 50 000 × 240 float32 array
+ * (chunks 4096 × 240, zstd level 3, unsharded, `local-fast`) on a local
+ * directory with this library and with plain zarrita (`zarr.create` +
+ * `zarr.set` / `zarr.get`, its own zstd codec, `@zarrita/storage`
+ * FileSystemStore), next to the raw single-thread zstd throughput of the same
+ * bytes. Data: seeded standard-normal float32 (like BEHAVIOUR §17).
+ *
+ * Prints MB/s (MB = 10^6 bytes of uncompressed array data) and the ratios
+ * ours / zarrita. Options: `--rows N`, `--width N`, `--repeat N` (best of N, default 3).
+ *
+ * @module
+ */
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import FileSystemStore from "@zarrita/storage/fs";
+import * as zarr from "zarrita";
+import { profile } from "../codecs/index.js";
+import { get as getConfig } from "../config.js";
+import { NDArray } from "../ndarray.js";
+import { LocalStore } from "../store/local.js";
+import { readArray, writeArray } from "../zarr/array.js";
+import { shutdownCodecPool } from "../zarr/compression/index.js";
+import { rawZstdThroughput } from "./raw.js";
+
+/** Options of {@link runZarrBench}. */
+export interface ZarrBenchOptions {
+  /** Rows of the array (default 50 000). */
+  rows?: number;
+  /** Columns (default 240). */
+  width?: number;
+  /** Rows per chunk (default 4096). */
+  chunkRows?: number;
+  /** Best of this many runs per measurement (default 3). */
+  repeat?: number;
+  /** Seed of the normal generator (default 0). */
+  seed?: number;
+}
+
+/** Throughputs measured by {@link runZarrBench}, in MB/s of uncompressed data. */
+export interface ZarrBenchResult {
+  readonly megabytes: number;
+  readonly ours: { readonly writeMBps: number; readonly readMBps: number };
+  readonly zarrita: { readonly writeMBps: number; readonly readMBps: number };
+  readonly rawZstd: {
+    readonly compressMBps: number;
+    readonly decompressMBps: number;
+    readonly ratio: number;
+  };
+  readonly workers: number;
+}
+
+/** Seeded standard-normal float32 values (mulberry32 + Box–Muller). */
+export function normalFloat32(n: number, seed = 0): Float32Array {
+  let state = seed >>> 0;
+  const uniform = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(uniform()));
+    const a = 2 * Math.PI * uniform();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}
+
+async function best(repeat: number, fn: (run: number) => Promise<void>): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < repeat; r++) {
+    const t0 = performance.now();
+    await fn(r);
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min / 1000;
+}
+
+/**
+ * Runs the benchmark in a fresh temporary directory (removed afterwards).
+ *
+ * @throws Error when a read returns different values than written.
+ */
+export async function runZarrBench(opts: ZarrBenchOptions = {}): Promise<ZarrBenchResult> {
+  const rows = opts.rows ?? 50_000;
+  const width = opts.width ?? 240;
+  const chunkRows = opts.chunkRows ?? 4096;
+  const repeat = Math.max(1, opts.repeat ?? 3);
+  const values = normalFloat32(rows * width, opts.seed ?? 0);
+  const bytes = new Uint8Array(values.buffer);
+  const mb = bytes.byteLength / 1e6;
+  const dir = await mkdtemp(join(tmpdir(), "zc-bench-zarr-"));
+  const check = (got: ArrayLike<number>, who: string) => {
+    if (got.length !== values.length)
+      throw new Error(`${who}: read ${got.length} values, wrote ${values.length}`);
+    for (let i = 0; i < values.length; i += 997) {
+      if (got[i] !== values[i]) throw new Error(`${who}: value ${i} differs after a round trip`);
+    }
+  };
+  try {
+    // -- ours
+    const store = new LocalStore(join(dir, "ours"));
+    const data = NDArray.from(values, { shape: [rows, width] });
+    const writeOpts = { chunks: [chunkRows, width], codecs: profile("local-fast"), fillValue: Number.NaN };
+    await writeArray(store, "warmup", data, writeOpts);
+    check((await readArray(store, "warmup")).data as Float32Array, "ours");
+    const oursWrite = await best(repeat, (r) =>
+      writeArray(store, `w${r}`, data, writeOpts).then(() => undefined),
+    );
+    const oursRead = await best(repeat, (r) => readArray(store, `w${r}`).then(() => undefined));
+
+    // -- plain zarrita
+    const fsStore = new FileSystemStore(join(dir, "zarrita"));
+    const root = zarr.root(fsStore);
+    const create = (name: string) =>
+      zarr.create(root.resolve(name), {
+        shape: [rows, width],
+        chunkShape: [chunkRows, width],
+        dtype: "float32",
+        fillValue: 0,
+        codecs: [
+          { name: "bytes", configuration: { endian: "little" } },
+          { name: "zstd", configuration: { level: 3, checksum: false } },
+        ],
+      });
+    const chunk = { data: values, shape: [rows, width], stride: [width, 1] };
+    const warm = await create("warmup");
+    await zarr.set(warm, null, chunk);
+    check((await zarr.get(warm)).data as Float32Array, "zarrita");
+    const zWrite = await best(repeat, async (r) => {
+      const arr = await create(`w${r}`);
+      await zarr.set(arr, null, chunk);
+    });
+    const zRead = await best(repeat, async (r) => {
+      const arr = await zarr.open.v3(root.resolve(`w${r}`), { kind: "array" });
+      await zarr.get(arr);
+    });
+
+    // -- raw zstd, one thread
+    const raw = await rawZstdThroughput(bytes, { level: 3, threads: 1, chunkBytes: chunkRows * width * 4 });
+    return {
+      megabytes: mb,
+      ours: { writeMBps: mb / oursWrite, readMBps: mb / oursRead },
+      zarrita: { writeMBps: mb / zWrite, readMBps: mb / zRead },
+      rawZstd: { compressMBps: raw.compressMBps, decompressMBps: raw.decompressMBps, ratio: raw.ratio },
+      workers: getConfig("codec.workers"),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function argNumber(argv: readonly string[], name: string): number | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(argv[i + 1]);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const opts: ZarrBenchOptions = {};
+  const rows = argNumber(argv, "--rows");
+  const width = argNumber(argv, "--width");
+  const repeat = argNumber(argv, "--repeat");
+  if (rows !== undefined) opts.rows = rows;
+  if (width !== undefined) opts.width = width;
+  if (repeat !== undefined) opts.repeat = repeat;
+  const r = await runZarrBench(opts);
+  const f = (v: number) => v.toFixed(0).padStart(6);
+  const rows_ = opts.rows ?? 50_000;
+  const width_ = opts.width ?? 240;
+  console.log(
+    `float32 ${rows_} x ${width_} (${r.megabytes.toFixed(1)} MB), chunks 4096 x ${width_}, zstd 3, unsharded, file://, codec.workers=${r.workers}`,
+  );
+  console.log(`                 write MB/s   read MB/s`);
+  console.log(`zcollection        ${f(r.ours.writeMBps)}      ${f(r.ours.readMBps)}`);
+  console.log(`zarrita            ${f(r.zarrita.writeMBps)}      ${f(r.zarrita.readMBps)}`);
+  console.log(
+    `raw zstd (1 thread) ${f(r.rawZstd.compressMBps)}      ${f(r.rawZstd.decompressMBps)}   (ratio ${r.rawZstd.ratio.toFixed(3)})`,
+  );
+  console.log(
+    `ours / zarrita     ${(r.ours.writeMBps / r.zarrita.writeMBps).toFixed(2).padStart(6)}x     ${(r.ours.readMBps / r.zarrita.readMBps).toFixed(2).padStart(6)}x`,
+  );
+}
+
+const invoked = process.argv[1] ?? "";
+if (invoked.endsWith("bench/zarr.js") || invoked.endsWith("bench/zarr.ts")) {
+  main(process.argv.slice(2))
+    .then(async () => {
+      await shutdownCodecPool();
+      process.exit(0);
+    })
+    .catch(async (err: unknown) => {
+      console.error(err);
+      await shutdownCodecPool();
+      process.exit(2);
+    });
+}
