@@ -62,6 +62,8 @@ export interface RoundTripCase {
   readonly expectedFill: Scalar;
   /** Chunk (or shard) keys that must exist after the write, sorted, relative to the array. */
   readonly expectedKeys: readonly string[];
+  /** Dimension names written (none for 0-d arrays). */
+  readonly dimensionNames: readonly string[];
 }
 
 /** The dtypes covered by the round trips. */
@@ -205,10 +207,60 @@ export function roundTripCases(): RoundTripCase[] {
           fillValue: fill.given,
           expectedFill: fill.decoded,
           expectedKeys: expectedKeysFor(sharded ? SHARDS : CHUNKS),
+          dimensionNames: ["time", "x"],
         });
       }
     }
   }
+  const local = stackFor("zstd", false);
+  const cloud = stackFor("zstd", true);
+  cases.push(
+    {
+      name: "float64 0-d",
+      dtype: "float64",
+      data: NDArray.from(new Float64Array([3.25]), { shape: [] }),
+      chunks: [],
+      codecs: cloud,
+      fillValue: Number.NaN,
+      expectedFill: Number.NaN,
+      expectedKeys: ["c"],
+      dimensionNames: [],
+    },
+    {
+      name: "datetime64[ns] 0-d equal to its NaT fill",
+      dtype: "datetime64[ns]",
+      data: NDArray.from(new BigInt64Array([NAT]), { shape: [], dtype: "datetime64[ns]" }),
+      chunks: [],
+      codecs: local,
+      fillValue: null,
+      expectedFill: NAT,
+      expectedKeys: [],
+      dimensionNames: [],
+    },
+    {
+      name: "int32 entirely fill, sharded",
+      dtype: "int32",
+      data: NDArray.full("int32", [40, 3], -1),
+      chunks: [4, null],
+      shards: [20, null],
+      codecs: cloud,
+      fillValue: -1,
+      expectedFill: -1,
+      expectedKeys: [],
+      dimensionNames: ["time", "x"],
+    },
+    {
+      name: "string 1-d with an empty chunk",
+      dtype: "string",
+      data: NDArray.from(["a", "", "", "", "dé"]),
+      chunks: [2],
+      codecs: local,
+      fillValue: null,
+      expectedFill: "",
+      expectedKeys: ["c/0", "c/2"],
+      dimensionNames: ["time"],
+    },
+  );
   return cases;
 }
 
@@ -230,7 +282,7 @@ export function assertSameScalar(actual: Scalar, expected: Scalar, what: string)
  */
 export async function runRoundTrip(store: Store, path: string, c: RoundTripCase): Promise<void> {
   const meta = await writeArray(store, path, c.data, {
-    dimensionNames: ["time", "x"],
+    dimensionNames: c.dimensionNames,
     chunks: c.chunks,
     ...(c.shards === undefined ? {} : { shards: c.shards }),
     codecs: c.codecs,
@@ -243,8 +295,11 @@ export async function runRoundTrip(store: Store, path: string, c: RoundTripCase)
   assert.ok(read !== undefined);
   assert.deepEqual(read.shape, c.data.shape);
   assert.equal(read.dtype, c.dtype);
-  assert.deepEqual(read.chunkShape, c.shards ?? c.chunks);
-  assert.deepEqual(read.dimensionNames, ["time", "x"]);
+  assert.deepEqual(
+    read.chunkShape,
+    (c.shards ?? c.chunks).map((v, d) => v ?? (c.data.shape[d] as number)),
+  );
+  assert.deepEqual(read.dimensionNames, c.dimensionNames.length === 0 ? undefined : c.dimensionNames);
   assert.deepEqual(read.attributes, { case: c.name });
   assertSameScalar(read.fillValue, c.expectedFill, "fill value");
   assertSameScalar(meta.fillValue, c.expectedFill, "returned fill value");

@@ -127,6 +127,11 @@ describe("oracle: zarrita.js reads what writeArray wrote", () => {
       });
       const arr = await zarr.open.v3(zarr.root(store as never).resolve(`z${i}`), { kind: "array" });
       const chunk = await zarr.get(arr);
+      if (c.data.ndim === 0) {
+        // zarrita returns the scalar itself for a 0-d array.
+        assertSameScalar(chunk as never, c.data.at(0), "scalar");
+        return;
+      }
       assert.deepEqual(chunk.shape, c.data.shape);
       const values = chunk.data as ArrayLike<unknown> & { get?: (i: number) => unknown };
       for (let k = 0; k < c.data.size; k++) {
