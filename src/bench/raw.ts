@@ -77,24 +77,18 @@ export async function rawZstdThroughput(
   const chain = [{ name: "zstd", configuration: { level, checksum: false } }];
   const backend = (await zstdBackend()).name;
   return override({ "codec.workers": threads === 1 ? 0 : threads }, async () => {
-    const encodeAll = (): Promise<Uint8Array[]> =>
-      threads === 1
-        ? chunks.reduce<Promise<Uint8Array[]>>(
-            async (acc, c, i) => [
-              ...(await acc),
-              await encodeChain(chain, c, { key: `bench/${i}`, itemSize: 4 }),
-            ],
-            Promise.resolve([]),
-          )
-        : Promise.all(chunks.map((c, i) => encodeChain(chain, c, { key: `bench/${i}`, itemSize: 4 })));
+    const ctxOf = (i: number) => ({ key: `bench/${i}`, itemSize: 4 });
+    // One thread: chunk after chunk. Pool: every chunk at once, the pool queues them.
+    const encodeAll = async (): Promise<Uint8Array[]> => {
+      if (threads > 1) return Promise.all(chunks.map((c, i) => encodeChain(chain, c, ctxOf(i))));
+      const out: Uint8Array[] = [];
+      for (const [i, c] of chunks.entries()) out.push(await encodeChain(chain, c, ctxOf(i)));
+      return out;
+    };
     const encoded = await encodeAll();
     const decodeAll = async (): Promise<void> => {
-      if (threads === 1) {
-        for (const [i, e] of encoded.entries())
-          await decodeChain(chain, e, { key: `bench/${i}`, itemSize: 4 });
-      } else {
-        await Promise.all(encoded.map((e, i) => decodeChain(chain, e, { key: `bench/${i}`, itemSize: 4 })));
-      }
+      if (threads > 1) await Promise.all(encoded.map((e, i) => decodeChain(chain, e, ctxOf(i))));
+      else for (const [i, e] of encoded.entries()) await decodeChain(chain, e, ctxOf(i));
     };
     await decodeAll();
     const enc = await timed(minMillis, async () => {

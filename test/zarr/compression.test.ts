@@ -299,6 +299,30 @@ describe("errors are CodecErrors naming the chunk", () => {
       });
     });
   }
+  it("truncated streamed zstd frames (no content size) and trailing garbage, both backends", async () => {
+    await override({ "codec.workers": 0 }, async () => {
+      const data = float32Bytes(100_000);
+      const streamed = new Uint8Array(
+        zstdNapi.compress(data, { compressionLevel: 3, contentSizeFlag: false }),
+      );
+      const garbage = new Uint8Array(streamed.length + 3);
+      garbage.set(streamed);
+      garbage.set([1, 2, 3], streamed.length);
+      for (const b of ["napi", "wasm"] as const) {
+        setZstdBackend(b);
+        for (const bad of [
+          streamed.subarray(0, streamed.length - 1),
+          streamed.subarray(0, streamed.length >> 1),
+          garbage,
+        ]) {
+          await assert.rejects(
+            decodeBytes({ name: "zstd" }, bad, ctx("s/c/0")),
+            expectCodecError("s/c/0", /^zstd: /),
+          );
+        }
+      }
+    });
+  });
   it("unsupported codec name", async () => {
     await assert.rejects(
       encodeBytes({ name: "lz4" }, randomBytes(10), ctx("a/c/0")),
