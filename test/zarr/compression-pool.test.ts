@@ -63,7 +63,7 @@ describe("codec worker pool", () => {
       assert.deepEqual(await override({ "codec.workers": 0 }, () => decodeChain(chain, pooled, ctx())), data);
     }
   });
-  it("codes small chunks on the calling thread", async () => {
+  it("codes small chunks, and everything when codec.workers < 2, on the calling thread", async () => {
     await override({ "codec.workers": 2 }, async () => {
       await encodeChain(CHAINS[0] ?? [], float32Bytes(100_000), ctx()); // make sure the pool exists
       const before = poolStats()?.completed;
@@ -72,6 +72,15 @@ describe("codec worker pool", () => {
       assert.deepEqual(await decodeChain(CHAINS[0] ?? [], enc, ctx()), small);
       assert.equal(poolStats()?.completed, before);
     });
+    // One worker would only add a hop: codec.workers 1 codes on the calling thread too.
+    const before = poolStats()?.completed;
+    const big = float32Bytes(100_000);
+    const enc = await override({ "codec.workers": 1 }, () => encodeChain(CHAINS[0] ?? [], big, ctx()));
+    assert.deepEqual(
+      await override({ "codec.workers": 1 }, () => decodeChain(CHAINS[0] ?? [], enc, ctx())),
+      big,
+    );
+    assert.equal(poolStats()?.completed, before);
   });
   it("copies the input unless the caller hands it over", async () => {
     await override({ "codec.workers": 2 }, async () => {

@@ -10,7 +10,8 @@
  * Runtimes: under Node, zstd uses the native `zstd-napi` binding when it is
  * installed (WebAssembly otherwise), gzip uses `node:zlib`, and chunks of
  * 64 KiB or more go to a pool of `config.get("codec.workers")` worker threads
- * (0 = everything on the calling thread). Every Node-only module is loaded
+ * (0 or 1 = everything on the calling thread: a single worker would add a
+ * thread hop and a copy without adding codec throughput). Every Node-only module is loaded
  * lazily, so a browser bundle can import this module and decode with the
  * portable fallbacks (numcodecs WebAssembly zstd/blosc, fflate gzip) on the
  * calling thread.
@@ -108,7 +109,7 @@ function workBytes(op: "encode" | "decode", chain: readonly ParsedCodec[], data:
 function poolThreads(op: "encode" | "decode", chain: readonly ParsedCodec[], data: Uint8Array): number {
   if (!IS_NODE || poolBroken) return 0;
   const workers = Math.floor(getConfig("codec.workers"));
-  if (!(workers >= 1)) return 0;
+  if (!(workers >= 2)) return 0;
   if (chain.every((c) => c.name === "crc32c")) return 0;
   return workBytes(op, chain, data) >= INLINE_BELOW_BYTES ? workers : 0;
 }
