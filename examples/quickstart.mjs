@@ -55,7 +55,7 @@ const collection = await createCollection(url, {
 console.log("written:", await collection.insert(batch("2024-01-20", 200)));
 
 // 3. A second acquisition overlapping March: upsert replaces rows at the same instants.
-console.log("merged: ", await collection.insert(batch("2024-03-10", 120), { merge: merge.upsert }));
+console.log("merged: ", await collection.insert(batch("2024-03-05", 120), { merge: merge.upsert }));
 
 // 4. Reopen read-only, list and query with a filter on the partition keys.
 const readOnly = await openCollection(url, { mode: "r" });
@@ -66,3 +66,6 @@ console.log(String(march));
 console.log(
   `rows ${time.shape[0]}, first ${formatDatetime64(time.get(0), "s")}, last ${formatDatetime64(time.get(-1), "s")}`,
 );
+// 2024-03-05T00:00 was row 176 of the first batch; the upsert replaced it by row 0 of the second.
+const row = Array.from(time.data).indexOf(datetime64("2024-03-05", "s"));
+console.log(`ssh at ${formatDatetime64(time.get(row), "s")}: ${march.getVariable("ssh").array.get(row, 1)}`);

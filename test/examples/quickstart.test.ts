@@ -28,8 +28,10 @@ describe("examples/quickstart.mjs", () => {
     });
     assert.match(stdout, /written: \[ 'year=2024\/month=01', 'year=2024\/month=02', 'year=2024\/month=03' \]/);
     assert.match(stdout, /merged: {2}\[ 'year=2024\/month=03', 'year=2024\/month=04' \]/);
-    // 2024-03-01T00 .. 2024-03-10T00 from the first batch (37 rows) + 120 rows from 03-10T00 with one
-    // instant in common (upsert replaces it): 36 + 120 = 156 rows in March and April.
-    assert.match(stdout, /rows 156, first 2024-03-01T00:00:00, last 2024-04-08T18:00:00/);
+    // First batch: 2024-01-20T00 + 6 h steps up to 2024-03-09T18 (200 rows); second: 2024-03-05T00 up to
+    // 2024-04-03T18 (120 rows). March and April keep the 16 first-batch rows before 03-05 and the 120 new ones;
+    // the 20 overlapping instants now hold the second batch's values.
+    assert.match(stdout, /rows 136, first 2024-03-01T00:00:00, last 2024-04-03T18:00:00/);
+    assert.match(stdout, /ssh at 2024-03-05T00:00:00: 0.10000000149011612/);
   });
 });
