@@ -113,6 +113,25 @@ describe("codec worker pool", () => {
       for (const [i, d] of decoded.entries()) assert.deepEqual(d, inputs[i]);
     });
   });
+  it("abandons pool tasks when the signal fires, and the pool keeps working", async () => {
+    await override({ "codec.workers": 2 }, async () => {
+      const ac = new AbortController();
+      const data = float32Bytes(100_000);
+      const tasks = Array.from({ length: 6 }, () =>
+        encodeChain(CHAINS[0] ?? [], data, { ...ctx(), signal: ac.signal }),
+      );
+      ac.abort(new Error("stop writing"));
+      const results = await Promise.allSettled(tasks);
+      for (const r of results) {
+        assert.equal(r.status, "rejected");
+        assert.match(String((r as PromiseRejectedResult).reason), /stop writing/);
+      }
+      const before = poolStats()?.completed ?? 0;
+      const enc = await encodeChain(CHAINS[0] ?? [], data, ctx());
+      assert.deepEqual(await decodeChain(CHAINS[0] ?? [], enc, ctx()), data);
+      assert.equal(poolStats()?.completed, before + 2, "still pooled");
+    });
+  });
   it("reports worker-side failures as CodecErrors naming the chunk", async () => {
     await override({ "codec.workers": 2 }, async () => {
       // With a frame checksum, any corruption of the payload is detected.

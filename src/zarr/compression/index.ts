@@ -11,10 +11,11 @@
  * installed (WebAssembly otherwise), gzip uses `node:zlib`, and chunks of
  * 64 KiB or more go to a pool of `config.get("codec.workers")` worker threads
  * (0 or 1 = everything on the calling thread: a single worker would add a
- * thread hop and a copy without adding codec throughput). Every Node-only module is loaded
- * lazily, so a browser bundle can import this module and decode with the
- * portable fallbacks (numcodecs WebAssembly zstd/blosc, fflate gzip) on the
- * calling thread.
+ * thread hop and a copy without adding codec throughput). If the pool cannot
+ * start, coding falls back to the calling thread. Every Node-only module is
+ * loaded lazily and hidden from bundlers, so a browser bundle can import this
+ * module and code with the portable fallbacks (numcodecs WebAssembly
+ * zstd/blosc, fflate gzip) on the calling thread.
  *
  * @module
  */
@@ -44,7 +45,10 @@ export interface ByteCodecContext {
   key: string;
   /** Size in bytes of one array element (blosc's default shuffle depends on it). */
   itemSize: number;
-  /** Aborts a queued or inline task; the promise then rejects with the signal's reason. */
+  /**
+   * Checked before coding starts; a task waiting in (or running on) the pool
+   * is abandoned when it fires. The promise then rejects with the signal's reason.
+   */
   signal?: AbortSignal;
   /**
    * Whether the caller hands `data` over: its ArrayBuffer may then be
