@@ -487,8 +487,8 @@ const KEYWORDS_AFTER_NUMBER = new Set(["and", "or", "not", "in", "is", "if", "el
 
 const STRING_PREFIXES = new Set(["r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt"]);
 
-const OPERATORS_3 = ["**=", "//=", ">>=", "<<=", "..."];
-const OPERATORS_2 = [
+const OPERATORS_3 = new Set(["**=", "//=", ">>=", "<<=", "..."]);
+const OPERATORS_2 = new Set([
   "!=",
   "==",
   "<=",
@@ -508,7 +508,7 @@ const OPERATORS_2 = [
   "|=",
   "^=",
   "@=",
-];
+]);
 const OPERATORS_1 = "()[]{},:.;+-*/%&|^~<>=@";
 
 const AUGMENTED_ASSIGNMENTS = new Set([
@@ -543,12 +543,21 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+function isAsciiIdentifierChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95;
+}
+
 function isIdentifierChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c > 127;
 }
 
 function hexCode(c: number): string {
   return `U+${c.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+/** A token; every token has the same shape (monomorphic property access). */
+function token(type: TokenType, text: string, pos: number, value?: Value, kind?: StringKind): Token {
+  return { type, text, pos, value, kind };
 }
 
 /** Lazy tokenizer of a Python expression, tracking brackets. */
@@ -580,7 +589,7 @@ class Lexer {
       if (this.i >= n) {
         const open = this.brackets[this.brackets.length - 1];
         if (open !== undefined) this.fail(`'${open.ch}' was never closed`, open.pos);
-        return { type: "end", text: "", pos: n };
+        return token("end", "", n);
       }
       const c = src.charCodeAt(this.i);
       if (c === 35 /* # */) {
@@ -594,7 +603,7 @@ class Lexer {
           lineStart = true;
           continue;
         }
-        return { type: "newline", text: "\n", pos: this.i - 1 };
+        return token("newline", "\n", this.i - 1);
       }
       if (c === 92 /* \ */) {
         const d = src.charCodeAt(this.i + 1);
@@ -617,36 +626,50 @@ class Lexer {
     if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(start + 1)))) return this.number();
     if (c === 39 || c === 34) return this.string(start, "");
     if (isIdentifierChar(c) && !isDigit(c)) {
-      IDENTIFIER.lastIndex = start;
-      const m = IDENTIFIER.exec(src);
-      if (m !== null) {
-        const word = m[0];
+      // ASCII fast path; names with other characters go through the Unicode rules.
+      let end = start + 1;
+      while (end < src.length && isAsciiIdentifierChar(src.charCodeAt(end))) end++;
+      let word: string | undefined;
+      const ascii = c < 128 && (end >= src.length || src.charCodeAt(end) < 128);
+      if (ascii) word = src.slice(start, end);
+      if (word === undefined) {
+        IDENTIFIER.lastIndex = start;
+        word = IDENTIFIER.exec(src)?.[0];
+      }
+      if (word !== undefined) {
         const q = src.charCodeAt(start + word.length);
         if ((q === 39 || q === 34) && STRING_PREFIXES.has(word.toLowerCase())) {
           this.i = start + word.length;
           return this.string(start, word.toLowerCase());
         }
         this.i = start + word.length;
-        if (KEYWORDS.has(word)) return { type: "keyword", text: word, pos: start };
-        return { type: "name", text: word.normalize("NFKC"), pos: start };
+        if (KEYWORDS.has(word)) return token("keyword", word, start);
+        return token("name", ascii ? word : word.normalize("NFKC"), start);
       }
-    }
-    for (const op of OPERATORS_3) {
-      if (src.startsWith(op, start)) {
-        this.i += 3;
-        return { type: "op", text: op, pos: start };
-      }
-    }
-    const two = src.slice(start, start + 2);
-    if (OPERATORS_2.includes(two)) {
-      this.i += 2;
-      return { type: "op", text: two, pos: start };
     }
     const one = src[start] as string;
     if (OPERATORS_1.includes(one)) {
+      const next = src.charCodeAt(start + 1);
+      // Every operator of two or three characters ends in '=' or repeats its first, or is '->'.
+      if (next === 61 || next === c || (c === 45 && next === 62)) {
+        const three = src.slice(start, start + 3);
+        if (OPERATORS_3.has(three)) {
+          this.i += 3;
+          return token("op", three, start);
+        }
+        const two = src.slice(start, start + 2);
+        if (OPERATORS_2.has(two)) {
+          this.i += 2;
+          return token("op", two, start);
+        }
+      }
       this.i += 1;
       this.track(one, start);
-      return { type: "op", text: one, pos: start };
+      return token("op", one, start);
+    }
+    if (c === 33 /* ! */ && src.charCodeAt(start + 1) === 61) {
+      this.i += 2;
+      return token("op", "!=", start);
     }
     const cp = src.codePointAt(start) as number;
     if (cp === 0) this.fail("null byte", start);
@@ -687,6 +710,17 @@ class Lexer {
   private number(): Token {
     const src = this.src;
     const start = this.i;
+    // Fast path: a plain decimal integer without separators, e.g. `2024`.
+    let end = start;
+    while (isDigit(src.charCodeAt(end))) end++;
+    if (end > start && end - start <= 15 && (src.charCodeAt(start) !== 48 || end - start === 1)) {
+      const c = src.charCodeAt(end);
+      if (!(isIdentifierChar(c) || c === 46)) {
+        this.i = end;
+        const text = src.slice(start, end);
+        return token("number", text, start, Number(text));
+      }
+    }
     const c1 = src[start + 1]?.toLowerCase();
     if (src[start] === "0" && (c1 === "x" || c1 === "o" || c1 === "b")) {
       const spec =
@@ -709,12 +743,7 @@ class Lexer {
       this.i = end;
       this.checkAfterNumber(start, spec.kind);
       const text = src.slice(start, end);
-      return {
-        type: "number",
-        text,
-        pos: start,
-        value: intValue(src.slice(i, end).replaceAll("_", ""), spec.radix),
-      };
+      return token("number", text, start, intValue(src.slice(i, end).replaceAll("_", ""), spec.radix));
     }
     let i = this.digits(start, isDigit, "decimal");
     let isFloat = false;
@@ -740,16 +769,15 @@ class Lexer {
     this.checkAfterNumber(start, "decimal");
     const text = src.slice(start, i);
     const clean = text.replaceAll("_", "");
-    if (imaginary)
-      return { type: "number", text, pos: start, value: new PyComplex(0, Number(clean.slice(0, -1))) };
-    if (isFloat) return { type: "number", text, pos: start, value: Number(clean) };
+    if (imaginary) return token("number", text, start, new PyComplex(0, Number(clean.slice(0, -1))));
+    if (isFloat) return token("number", text, start, Number(clean));
     if (clean.length > 1 && clean[0] === "0" && /[1-9]/.test(clean)) {
       this.fail(
         "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
         start,
       );
     }
-    return { type: "number", text, pos: start, value: intValue(clean, 10) };
+    return token("number", text, start, intValue(clean, 10));
   }
 
   /** A number directly followed by a name is an error unless the name is a keyword Python allows there. */
@@ -805,7 +833,7 @@ class Lexer {
     }
     this.i = i;
     const value: Value = kind === "bytes" ? new PyBytes(out) : out;
-    return { type: "string", text: src.slice(start, i), pos: start, value, kind };
+    return token("string", src.slice(start, i), start, value, kind);
   }
 
   /** Decodes the escape sequence at `i` (a backslash); returns the index after it. */
@@ -869,14 +897,21 @@ class Lexer {
 // Parser (Python's expression grammar; precedence or < and < not < comparison
 // < | < ^ < & < shifts < + - < * / // % @ < unary < ** < await < primary)
 
-const BINARY_LEVELS: readonly (readonly string[])[] = [
-  ["|"],
-  ["^"],
-  ["&"],
-  ["<<", ">>"],
-  ["+", "-"],
-  ["*", "/", "//", "%", "@"],
-];
+/** Binding power of binary operators (all refused as BinOp; the tree shape decides which is reported). */
+const BINARY_PRECEDENCE = new Map<string, number>([
+  ["|", 1],
+  ["^", 2],
+  ["&", 3],
+  ["<<", 4],
+  [">>", 4],
+  ["+", 5],
+  ["-", 5],
+  ["*", 6],
+  ["/", 6],
+  ["//", 6],
+  ["%", 6],
+  ["@", 6],
+]);
 const COMPARISONS = new Set(["==", "!=", "<", "<=", ">", ">="]);
 const CLOSERS = new Set([")", "]", "}"]);
 
@@ -1000,7 +1035,7 @@ class Parser {
   private parseStarNamed(): Node {
     if (this.isOp("*")) {
       const star = this.advance();
-      this.parseBinary(0);
+      this.parseBinary();
       return bad("Starred", star.pos);
     }
     return this.parseNamed();
@@ -1088,7 +1123,7 @@ class Parser {
   }
 
   private parseComparison(): Node {
-    const left = this.parseBinary(0);
+    const left = this.parseBinary();
     const ops: { op: CompareOp; pos: number }[] = [];
     const rights: Node[] = [];
     for (;;) {
@@ -1116,21 +1151,20 @@ class Parser {
         break;
       }
       ops.push({ op, pos: t.pos });
-      rights.push(this.parseBinary(0));
+      rights.push(this.parseBinary());
     }
     return ops.length === 0 ? left : { t: "cmp", pos: left.pos, left, ops, rights };
   }
 
-  /** Binary arithmetic and bitwise levels (all refused as BinOp). */
-  private parseBinary(level: number): Node {
-    const ops = BINARY_LEVELS[level];
-    if (ops === undefined) return this.parseFactor();
-    let left = this.parseBinary(level + 1);
+  /** Binary arithmetic and bitwise operators (all refused as BinOp), by precedence climbing. */
+  private parseBinary(minPrecedence = 1): Node {
+    let left = this.parseFactor();
     for (;;) {
       const t = this.peek();
-      if (t.type !== "op" || !ops.includes(t.text)) return left;
+      const precedence = t.type === "op" ? BINARY_PRECEDENCE.get(t.text) : undefined;
+      if (precedence === undefined || precedence < minPrecedence) return left;
       this.advance();
-      this.parseBinary(level + 1);
+      this.parseBinary(precedence + 1);
       left = bad("BinOp", t.pos);
     }
   }
@@ -1257,7 +1291,7 @@ class Parser {
       this.advance();
       for (;;) {
         if (this.isOp("*")) this.advance();
-        this.parseBinary(0);
+        this.parseBinary();
         if (!this.isOp(",")) break;
         this.advance();
         if (this.isKeyword("in")) break;
@@ -1430,7 +1464,7 @@ class Parser {
   private parseDictItem(): void {
     if (this.isOp("**")) {
       this.advance();
-      this.parseBinary(0);
+      this.parseBinary();
       return;
     }
     this.parseExpression();

@@ -326,7 +326,7 @@ export interface KeyRun {
 /**
  * The in-memory 1-D values of a partitioning variable (BEHAVIOUR §6.3–6.5).
  *
- * @param what names the partitioning in the "missing" message (`"Date "` or `""`).
+ * @param what prefixes the "missing" and "1-D" messages (`"Date "` or `""`).
  * @throws PartitionError naming the variable when it is missing from the root
  *   group, not exactly 1-D along `dimension`, or not loaded in memory.
  */
