@@ -34,7 +34,7 @@ import {
   writeImmutables,
   writePartition,
 } from "./partition-io.js";
-import { readRootConfig, ROOT_CONFIG_KEY, type RootConfig, writeRootConfig } from "./root-config.js";
+import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
 
 /**
  * A partition filter: an expression over the partition key components
@@ -127,7 +127,8 @@ export class Collection {
     this.schema = root.schema;
     this.catalogEnabled = root.catalogEnabled;
     this.readOnly = readOnly;
-    this.#catalog = new Catalog(store);
+    // A catalog failing its checksum is rebuilt from a walk when updated (BEHAVIOUR §18 #7).
+    this.#catalog = new Catalog(store, { walk: () => walkPartitions(store, root.partitioning) });
   }
 
   /**
@@ -225,7 +226,9 @@ export class Collection {
       const state = await this.#catalog.read(signal ? { signal } : {});
       if (state?.valid) return [...state.paths];
       if (state !== undefined) {
-        emitWarning(`catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`);
+        emitWarning(
+          `catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`,
+        );
       }
     }
     return walkPartitions(this.store, this.partitioning, signal ? { signal } : {});
@@ -541,7 +544,8 @@ function padMissing(parts: Dataset[], schema: DatasetSchema, dim: string): Datas
   if (parts.length < 2) return parts;
   const union = new Map<string, NDArray>();
   for (const p of parts) {
-    for (const [path, v] of p.allVariables()) if (!union.has(path) && v.data !== null) union.set(path, v.data as NDArray);
+    for (const [path, v] of p.allVariables())
+      if (!union.has(path) && v.data !== null) union.set(path, v.data as NDArray);
   }
   return parts.map((p) => {
     const own = p.allVariables();
@@ -569,7 +573,11 @@ function rowCount(ds: Dataset, dim: string): number {
 }
 
 /** `ds` with the immutable variables added (partition variables win on a name clash, BEHAVIOUR §8.5). */
-function attach(ds: Dataset, immutables: Array<[string, VariableSchema, NDArray]>, schema: DatasetSchema): Dataset {
+function attach(
+  ds: Dataset,
+  immutables: Array<[string, VariableSchema, NDArray]>,
+  schema: DatasetSchema,
+): Dataset {
   const arrays: Array<[string, VariableSchema, NDArray]> = [...immutables];
   for (const [path, v] of ds.allVariables()) {
     if (v.data === null) continue;

@@ -46,9 +46,27 @@ export async function catalogChecksum(paths: Iterable<string>): Promise<string> 
   return `sha256:${hex}`;
 }
 
+/** Options of {@link Catalog}. */
+export interface CatalogOptions {
+  /**
+   * Lists the partitions by walking the store. When given, {@link Catalog.add}
+   * and {@link Catalog.remove} start from the walk instead of the stored
+   * paths when the stored checksum does not match them, so that an update
+   * never re-signs a tampered list (BEHAVIOUR §18 #7).
+   */
+  walk?: () => Promise<Iterable<string>>;
+}
+
 /** Reads and writes `_catalog/state.json` of one collection store. */
 export class Catalog {
-  constructor(readonly store: Store) {}
+  readonly #walk: (() => Promise<Iterable<string>>) | undefined;
+
+  constructor(
+    readonly store: Store,
+    opts: CatalogOptions = {},
+  ) {
+    this.#walk = opts.walk;
+  }
 
   /** Whether the catalog document exists. */
   exists(): Promise<boolean> {
@@ -90,17 +108,28 @@ export class Catalog {
     return sorted;
   }
 
-  /** Adds paths: `write(current ∪ paths)` (current = [] when missing or invalid). */
+  /**
+   * The paths updates start from: `[]` when the document is missing or
+   * unreadable (FORMAT §9: a deleted catalog is recreated with the new paths
+   * only); the walk when the checksum fails and a walker was given; else
+   * the stored paths.
+   */
+  async #current(): Promise<string[]> {
+    const state = await this.read();
+    if (state === undefined) return [];
+    if (!state.valid && this.#walk !== undefined) return [...(await this.#walk())];
+    return [...state.paths];
+  }
+
+  /** Adds paths: `write(current ∪ paths)` (see {@link CatalogOptions.walk} for what "current" is). */
   async add(paths: Iterable<string>): Promise<string[]> {
-    const current = await this.read();
-    return this.write([...(current?.paths ?? []), ...paths]);
+    return this.write([...(await this.#current()), ...paths]);
   }
 
   /** Removes paths: `write(current − paths)`. */
   async remove(paths: Iterable<string>): Promise<string[]> {
-    const current = await this.read();
     const drop = new Set(paths);
-    return this.write((current?.paths ?? []).filter((p) => !drop.has(p)));
+    return this.write((await this.#current()).filter((p) => !drop.has(p)));
   }
 
   /** Deletes the `_catalog` prefix. */
