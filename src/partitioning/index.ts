@@ -42,4 +42,3 @@ export {
   sortPaths,
 } from "./partitioning.js";
 export { Sequence, type SequenceOptions } from "./sequence.js";
-// The catalog (catalog.ts: Catalog, CatalogState, reconcileCatalog) is exported from here as well.
