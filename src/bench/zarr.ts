@@ -43,6 +43,8 @@ export interface ZarrBenchOptions {
 export interface ZarrBenchResult {
   readonly megabytes: number;
   readonly ours: { readonly writeMBps: number; readonly readMBps: number };
+  /** The same array with the default `cloud-balanced` profile (sharded, shard 32768 × 240). */
+  readonly oursSharded: { readonly writeMBps: number; readonly readMBps: number };
   readonly zarrita: { readonly writeMBps: number; readonly readMBps: number };
   readonly rawZstd: {
     readonly compressMBps: number;
@@ -114,6 +116,12 @@ export async function runZarrBench(opts: ZarrBenchOptions = {}): Promise<ZarrBen
       writeArray(store, `w${r}`, data, writeOpts).then(() => undefined),
     );
     const oursRead = await best(repeat, (r) => readArray(store, `w${r}`).then(() => undefined));
+    const shardedOpts = { ...writeOpts, codecs: profile("cloud-balanced") };
+    const shardedWrite = await best(repeat, (r) =>
+      writeArray(store, `s${r}`, data, shardedOpts).then(() => undefined),
+    );
+    check((await readArray(store, "s0")).data as Float32Array, "ours (sharded)");
+    const shardedRead = await best(repeat, (r) => readArray(store, `s${r}`).then(() => undefined));
 
     // -- plain zarrita
     const fsStore = new FileSystemStore(join(dir, "zarrita"));
@@ -147,6 +155,7 @@ export async function runZarrBench(opts: ZarrBenchOptions = {}): Promise<ZarrBen
     return {
       megabytes: mb,
       ours: { writeMBps: mb / oursWrite, readMBps: mb / oursRead },
+      oursSharded: { writeMBps: mb / shardedWrite, readMBps: mb / shardedRead },
       zarrita: { writeMBps: mb / zWrite, readMBps: mb / zRead },
       rawZstd: { compressMBps: raw.compressMBps, decompressMBps: raw.decompressMBps, ratio: raw.ratio },
       workers: getConfig("codec.workers"),
@@ -172,20 +181,26 @@ async function main(argv: readonly string[]): Promise<void> {
   if (width !== undefined) opts.width = width;
   if (repeat !== undefined) opts.repeat = repeat;
   const r = await runZarrBench(opts);
-  const f = (v: number) => v.toFixed(0).padStart(6);
+  const f = (v: number) => v.toFixed(0).padStart(10);
+  const row = (label: string, a: number, b: number, extra = "") =>
+    console.log(`${label.padEnd(40)}${f(a)}${f(b)}${extra}`);
   const rows_ = opts.rows ?? 50_000;
   const width_ = opts.width ?? 240;
   console.log(
-    `float32 ${rows_} x ${width_} (${r.megabytes.toFixed(1)} MB), chunks 4096 x ${width_}, zstd 3, unsharded, file://, codec.workers=${r.workers}`,
+    `float32 ${rows_} x ${width_} (${r.megabytes.toFixed(1)} MB), chunks 4096 x ${width_}, zstd 3, file://, codec.workers=${r.workers}`,
   );
-  console.log(`                 write MB/s   read MB/s`);
-  console.log(`zcollection        ${f(r.ours.writeMBps)}      ${f(r.ours.readMBps)}`);
-  console.log(`zarrita            ${f(r.zarrita.writeMBps)}      ${f(r.zarrita.readMBps)}`);
-  console.log(
-    `raw zstd (1 thread) ${f(r.rawZstd.compressMBps)}      ${f(r.rawZstd.decompressMBps)}   (ratio ${r.rawZstd.ratio.toFixed(3)})`,
+  console.log(`${"".padEnd(40)}${"write MB/s".padStart(10)}${"read MB/s".padStart(10)}`);
+  row("zcollection (local-fast, unsharded)", r.ours.writeMBps, r.ours.readMBps);
+  row("zarrita (unsharded)", r.zarrita.writeMBps, r.zarrita.readMBps);
+  row(
+    "raw zstd, 1 thread",
+    r.rawZstd.compressMBps,
+    r.rawZstd.decompressMBps,
+    `   (ratio ${r.rawZstd.ratio.toFixed(3)})`,
   );
+  row("zcollection (cloud-balanced, sharded)", r.oursSharded.writeMBps, r.oursSharded.readMBps);
   console.log(
-    `ours / zarrita     ${(r.ours.writeMBps / r.zarrita.writeMBps).toFixed(2).padStart(6)}x     ${(r.ours.readMBps / r.zarrita.readMBps).toFixed(2).padStart(6)}x`,
+    `${"ours / zarrita (unsharded)".padEnd(40)}${`${(r.ours.writeMBps / r.zarrita.writeMBps).toFixed(2)}x`.padStart(10)}${`${(r.ours.readMBps / r.zarrita.readMBps).toFixed(2)}x`.padStart(10)}`,
   );
 }
 
