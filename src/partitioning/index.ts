@@ -8,6 +8,7 @@
  * @module
  */
 
+export { CATALOG_DIR, CATALOG_KEY, Catalog, type CatalogOptions, type CatalogState } from "./catalog.js";
 export {
   type DateOptions,
   DatePartitioning as Date,
