@@ -574,8 +574,9 @@ function normalizeSelection(
  * (FORMAT §5.1) and creates every ancestor group that is absent (FORMAT
  * §5.2; existing ancestors are never rewritten).
  *
- * @param opts.overwrite delete everything under `path` first (FORMAT §5.3).
- *   Without it an existing group document is replaced (its children stay).
+ * @param opts.overwrite delete everything under `path` first (FORMAT §5.3;
+ *   for the root `""` that is the whole store). Without it an existing group
+ *   document is replaced (its children stay).
  * @throws StoreError naming the key when an array exists at `path` and
  *   `overwrite` is not set.
  */
