@@ -328,6 +328,13 @@ describe("writeArray/readArray: special arrays", () => {
     assert.deepEqual(await keysUnder(store, "z"), ["c/1", "zarr.json"]);
     const back = (await readArray(store, "z")).data as Float32Array;
     assert.ok(Object.is(back[0], 0) && Object.is(back[3], -0));
+    await writeArray(store, "z64", NDArray.from(new Float64Array([-0, 0, 0, 0, 1.5, 0])), {
+      chunks: [2],
+      codecs: profile("local-fast"),
+      fillValue: 0,
+    });
+    assert.deepEqual(await keysUnder(store, "z64"), ["c/0", "c/2", "zarr.json"]);
+    assert.ok(Object.is((await readArray(store, "z64")).data[0], -0));
   });
 
   it("datetime64 with NaT fill: all-NaT chunks are not stored; values stay bigint", async () => {
