@@ -20,10 +20,19 @@ export const META_ROOT = "_zc_meta";
 
 /**
  * Whether Icechunk stores `key` natively (FORMAT §11): it is `zarr.json`,
- * ends with `/zarr.json`, starts with `c/` or contains `/c/`.
+ * ends with `/zarr.json`, starts with `c/` or contains `/c/` — or is the
+ * chunk `c` of a 0-d array (`c`, `…/c`), which FORMAT §11's rule omits.
  */
 export function isZarrKey(key: string): boolean {
-  return key === "zarr.json" || key.endsWith("/zarr.json") || key.startsWith("c/") || key.includes("/c/");
+  return (
+    key === "zarr.json" ||
+    key.endsWith("/zarr.json") ||
+    key.startsWith("c/") ||
+    key.includes("/c/") ||
+    // The only chunk of a 0-d array is `c` (FORMAT §6.6); FORMAT §11's rule omits it.
+    key === "c" ||
+    key.endsWith("/c")
+  );
 }
 
 /** Whether `key` lies in the reserved `_zc_meta` tree (never visible to callers). */
