@@ -195,7 +195,8 @@ function defaultConcurrency(): number {
 
 /**
  * Writes `data` as a Zarr v3 array at `path`: chunk (or shard) objects
- * first, then `zarr.json` (FORMAT §6). The array's data type is the
+ * first, then `zarr.json` (FORMAT §6) — on a transactional store (Icechunk,
+ * which refuses chunks of an undeclared array) `zarr.json` first. The array's data type is the
  * NDArray's dtype. Chunks equal to the fill value everywhere are not written.
  *
  * @returns the metadata written.
@@ -235,6 +236,20 @@ export async function writeArray(
 
   if (opts.overwrite) await store.deletePrefix(path);
   if (opts.createParents) await ensureParentGroups(store, path);
+  const document = encodeArrayMetadata({
+    shape,
+    dtype,
+    chunkShape: layout.gridChunks,
+    fillValue,
+    codecs: layout.codecs,
+    attributes,
+    ...(dimensionNames === undefined ? {} : { dimensionNames }),
+  });
+  // Icechunk refuses chunks of an array whose document is absent; on a
+  // transactional store the session already makes the whole write atomic,
+  // so the document goes first there.
+  const metadataFirst = store.transactional;
+  if (metadataFirst) await store.writeBytes(key, document);
 
   if (layout.shards === null) {
     const inner = ChunkPipeline.fromCodecs(layout.codecs, dtype, layout.chunks, key);
@@ -272,18 +287,7 @@ export async function writeArray(
     );
   }
   signal?.throwIfAborted();
-  await store.writeBytes(
-    key,
-    encodeArrayMetadata({
-      shape,
-      dtype,
-      chunkShape: layout.gridChunks,
-      fillValue,
-      codecs: layout.codecs,
-      attributes,
-      ...(dimensionNames === undefined ? {} : { dimensionNames }),
-    }),
-  );
+  if (!metadataFirst) await store.writeBytes(key, document);
   return meta;
 }
 
