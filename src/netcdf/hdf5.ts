@@ -141,10 +141,11 @@ function dtypeOf(meta: H5Metadata): DType | "char" | null {
   }
 }
 
-function attributeValue(value: unknown, meta: H5Metadata | undefined): AttributeValue | undefined {
-  if (value === null || value === undefined) return meta?.type === H5T_STRING ? "" : undefined;
-  // ASCII-tagged strings (what netCDF-C writes for NC_CHAR) are decoded by h5wasm one byte per character.
-  const text = meta?.cset === 1 ? (t: string) => t : utf8FromByteChars;
+function attributeValue(value: unknown, meta: () => H5Metadata | undefined): AttributeValue | undefined {
+  if (value === null || value === undefined) return meta()?.type === H5T_STRING ? "" : undefined;
+  // ASCII-tagged strings (what netCDF-C writes for NC_CHAR) are decoded by h5wasm one byte per
+  // character; UTF-8-tagged ones are already right.
+  const text = (t: string) => (/[\u0080-\uffff]/.test(t) && meta()?.cset !== 1 ? utf8FromByteChars(t) : t);
   if (typeof value === "string") return stripNuls(text(value));
   if (typeof value === "number" || typeof value === "bigint") return value;
   if (typeof value === "boolean") return value ? 1 : 0;
@@ -163,19 +164,31 @@ function attributeValue(value: unknown, meta: H5Metadata | undefined): Attribute
   return undefined; // compound, reference and other structured values are not representable
 }
 
-function readAttributes(entity: H5Group | H5Dataset): Attributes {
-  const out: Attributes = {};
-  const attrs = entity.attrs;
-  for (const name of Object.keys(attrs)) {
-    if (HIDDEN_ATTRIBUTES.has(name)) continue;
+/** Attributes of an object, plus its `CLASS` and `NAME` (dimension-scale bookkeeping). */
+interface ObjectAttributes {
+  attrs: Attributes;
+  className: string | undefined;
+  scaleName: string | undefined;
+}
+
+function readAttributes(module: H5Module, entity: H5Group | H5Dataset): ObjectAttributes {
+  const out: ObjectAttributes = { attrs: {}, className: undefined, scaleName: undefined };
+  for (const name of module.get_attribute_names(entity.file_id, entity.path)) {
+    if (name === "REFERENCE_LIST" || name === "DIMENSION_LIST") continue;
     let value: AttributeValue | undefined;
     try {
-      const attr = attrs[name];
-      value = attr === undefined ? undefined : attributeValue(attr.value, attr.metadata);
+      let meta: H5Metadata | undefined;
+      const lazyMeta = () => {
+        meta ??= module.get_attribute_metadata(entity.file_id, entity.path, name);
+        return meta;
+      };
+      value = attributeValue(entity.get_attribute(name, false), lazyMeta);
     } catch {
       value = undefined; // an attribute h5wasm cannot decode is skipped
     }
-    if (value !== undefined) out[name] = value;
+    if (name === "CLASS") out.className = typeof value === "string" ? value : undefined;
+    else if (name === "NAME") out.scaleName = typeof value === "string" ? value : undefined;
+    else if (value !== undefined && !HIDDEN_ATTRIBUTES.has(name)) out.attrs[name] = value;
   }
   return out;
 }
@@ -184,16 +197,6 @@ function isUnlimited(maxshape: readonly number[] | null, axis: number): boolean 
   if (maxshape === null) return false;
   const m = maxshape[axis];
   return m === undefined || m === null || m < 0 || m > Number.MAX_SAFE_INTEGER;
-}
-
-function stringAttribute(ds: H5Dataset, name: string): string | undefined {
-  if (!Object.hasOwn(ds.attrs, name)) return undefined;
-  try {
-    const v = ds.attrs[name]?.value;
-    return typeof v === "string" ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function toNDArray(
@@ -228,52 +231,60 @@ function toNDArray(
 }
 
 /** Builds the raw tree of an opened HDF5 file. */
-function walk(file: H5File, source: string): RawGroup {
+function walk(module: H5Module, file: H5File, source: string): RawGroup {
   /** Dimension of each scale dataset, by absolute path. */
   const scales = new Map<string, NetCDFDimension>();
-  const groups = new Map<string, RawGroup>();
-
-  const scaleDimension = (path: string): NetCDFDimension | undefined => {
-    const known = scales.get(path);
-    if (known !== undefined) return known;
-    const ds = file.get(path);
-    if (!(ds instanceof h5wasm.Dataset)) return undefined;
-    const meta = ds.metadata;
-    const name = path.slice(path.lastIndexOf("/") + 1);
-    const dim = { name, size: meta.shape?.[0] ?? 0, unlimited: isUnlimited(meta.maxshape, 0) };
-    scales.set(path, dim);
+  const dimensionOf = (path: string, meta: H5Metadata): NetCDFDimension => {
+    let dim = scales.get(path);
+    if (dim === undefined) {
+      dim = {
+        name: path.slice(path.lastIndexOf("/") + 1),
+        size: meta.shape?.[0] ?? 0,
+        unlimited: isUnlimited(meta.maxshape, 0),
+      };
+      scales.set(path, dim);
+    }
     return dim;
+  };
+  const attachedName = (path: string): string => {
+    // Scales elsewhere in the file are measured once, when first referenced.
+    if (!scales.has(path)) {
+      const ds = file.get(path);
+      if (ds instanceof h5wasm.Dataset) dimensionOf(path, ds.metadata);
+    }
+    return path.slice(path.lastIndexOf("/") + 1);
   };
 
   const visit = (group: H5Group, path: string, name: string): RawGroup => {
     const raw: RawGroup = {
       name,
       path,
-      attrs: readAttributes(group),
+      attrs: readAttributes(module, group).attrs,
       dimensions: new Map(),
       variables: [],
       groups: [],
     };
-    groups.set(path, raw);
-    const datasets: [string, H5Dataset][] = [];
+    const datasets: { key: string; ds: H5Dataset; info: ObjectAttributes; scale: boolean }[] = [];
     const children: [string, H5Group][] = [];
     for (const key of group.keys()) {
       const entity = group.get(key);
-      if (entity instanceof h5wasm.Dataset) datasets.push([key, entity]);
-      else if (entity instanceof h5wasm.Group) children.push([key, entity]);
+      if (entity instanceof h5wasm.Dataset) {
+        const info = readAttributes(module, entity);
+        datasets.push({ key, ds: entity, info, scale: info.className === "DIMENSION_SCALE" });
+      } else if (entity instanceof h5wasm.Group) {
+        children.push([key, entity]);
+      }
     }
     // First the dimensions declared here (dimension scales), then the variables.
-    const placeholders = new Set<string>();
-    for (const [key, ds] of datasets) {
-      if (ds.get_scale_name() === null) continue;
-      const dim = scaleDimension(childPath(path, key));
-      if (dim !== undefined) raw.dimensions.set(dim.name, dim);
-      if (stringAttribute(ds, "NAME")?.startsWith(PLACEHOLDER)) placeholders.add(key);
+    for (const { key, ds, scale } of datasets) {
+      if (!scale) continue;
+      const dim = dimensionOf(childPath(path, key), ds.metadata);
+      raw.dimensions.set(dim.name, dim);
     }
     const phony = new Map<number, string>();
-    for (const [key, ds] of datasets) {
-      if (placeholders.has(key)) continue;
-      raw.variables.push(variable(ds, key, path, raw, phony));
+    for (const d of datasets) {
+      if (d.scale && d.info.scaleName?.startsWith(PLACEHOLDER)) continue; // a dimension, not a variable
+      raw.variables.push(variable(d.ds, d.key, path, raw, phony, d.info.attrs, d.scale));
     }
     for (const [key, child] of children) raw.groups.push(visit(child, childPath(path, key), key));
     return raw;
@@ -285,21 +296,22 @@ function walk(file: H5File, source: string): RawGroup {
     group: string,
     raw: RawGroup,
     phony: Map<number, string>,
+    attrs: Attributes,
+    isScale: boolean,
   ): RawVariable => {
     const path = childPath(group, name);
     const meta = ds.metadata;
     const shape = [...(meta.shape ?? [])];
-    const isScale = ds.get_scale_name() !== null;
     const dimensions = shape.map((size, axis) => {
+      if (isScale && axis === 0) return name;
       let scalePaths: string[] = [];
       try {
-        scalePaths = isScale && axis === 0 ? [] : ds.get_attached_scales(axis);
+        scalePaths = ds.get_attached_scales(axis);
       } catch {
         scalePaths = [];
       }
       const first = scalePaths[0];
-      if (first !== undefined) return first.slice(first.lastIndexOf("/") + 1);
-      if (isScale && axis === 0) return name;
+      if (first !== undefined) return attachedName(first);
       let dimName = phony.get(size);
       if (dimName === undefined) {
         dimName = `phony_dim_${phony.size}`;
@@ -317,7 +329,7 @@ function walk(file: H5File, source: string): RawGroup {
       dimensions: stored === "char" ? dimensions.slice(0, -1) : dimensions,
       shape: stored === "char" ? shape.slice(0, -1) : shape,
       dtype,
-      attrs: readAttributes(ds),
+      attrs,
       load: () => {
         if (stored === null) {
           throw new SchemaError(`variable '${path}' of '${source}' has an unsupported HDF5 data type`, {
@@ -345,7 +357,7 @@ function walk(file: H5File, source: string): RawGroup {
  * @throws StoreError naming `source` when HDF5 cannot open the file (truncated, corrupt).
  */
 export async function openNetCDF4(input: string | Uint8Array, source: string): Promise<RawFile> {
-  await h5wasmModule();
+  const module = await h5wasmModule();
   let tempDir: string | undefined;
   let path: string;
   if (typeof input === "string") {
@@ -374,7 +386,7 @@ export async function openNetCDF4(input: string | Uint8Array, source: string): P
     }
   };
   try {
-    return { format: "netcdf4", source, root: walk(file, source), close };
+    return { format: "netcdf4", source, root: walk(module, file, source), close };
   } catch (err) {
     close();
     if (err instanceof Error && "_tag" in err) throw err;
