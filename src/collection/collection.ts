@@ -304,6 +304,9 @@ export class Collection {
           },
           signal,
         );
+        // Aborted while the last writes were in flight: fail like any other
+        // interruption (no catalog update; a transactional store rolls back).
+        signal?.throwIfAborted();
         if (this.catalogEnabled) await this.#catalog.add(written);
         return written;
       },
