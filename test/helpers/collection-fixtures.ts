@@ -149,6 +149,36 @@ export function countingMemory(): { inner: MemoryStore; probe: CountingStore } {
   return { inner, probe: new CountingStore(inner) };
 }
 
+/** A counting probe that also records the keys written and deleted, in call order. */
+export class RecordingStore extends CountingStore {
+  /** Keys passed to `writeBytes`. */
+  readonly writes: string[] = [];
+  /** Keys passed to `deleteKey` and prefixes passed to `deletePrefix`. */
+  readonly deletes: string[] = [];
+
+  override writeBytes(key: string, data: Uint8Array): Promise<void> {
+    this.writes.push(key);
+    return super.writeBytes(key, data);
+  }
+
+  override deleteKey(key: string): Promise<void> {
+    this.deletes.push(key);
+    return super.deleteKey(key);
+  }
+
+  override deletePrefix(prefix: string): Promise<void> {
+    this.deletes.push(prefix);
+    return super.deletePrefix(prefix);
+  }
+
+  /** Forgets the recorded keys and counts. */
+  override reset(): void {
+    super.reset();
+    this.writes.length = 0;
+    this.deletes.length = 0;
+  }
+}
+
 /** Every key of `store`, sorted. */
 export function keys(store: Store, prefix = ""): Promise<string[]> {
   return store.list(prefix);
