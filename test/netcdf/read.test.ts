@@ -216,7 +216,7 @@ describe("readNetCDF options", () => {
     assert.deepEqual(infos.get("/data_01/time"), { dtype: "float64", shape: [600], scale: undefined });
   });
 
-  it("reads bytes like a path and leaves no temporary file behind", async () => {
+  it("reads bytes like a path and leaves no temporary file behind, also on errors", async () => {
     const before = readdirSync(tmpdir()).filter((f) => f.startsWith("zcollection-netcdf-"));
     const bytes = readFileSync(s6a);
     const fromBytes = await readNetCDF(bytes, { name: "pass-191.nc" });
@@ -226,6 +226,7 @@ describe("readNetCDF options", () => {
       variableAt(fromBytes, "/data_01/ku/ssha")?.data.toArray(),
       variableAt(fromPath, "/data_01/ku/ssha")?.data.toArray(),
     );
+    await assert.rejects(readNetCDF(bytes.subarray(0, 1000), { name: "cut.nc" }), isStoreErrorNaming("cut.nc"));
     const left = readdirSync(tmpdir()).filter((f) => f.startsWith("zcollection-netcdf-"));
     assert.deepEqual(left, before);
   });
