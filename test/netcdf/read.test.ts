@@ -226,7 +226,10 @@ describe("readNetCDF options", () => {
       variableAt(fromBytes, "/data_01/ku/ssha")?.data.toArray(),
       variableAt(fromPath, "/data_01/ku/ssha")?.data.toArray(),
     );
-    await assert.rejects(readNetCDF(bytes.subarray(0, 1000), { name: "cut.nc" }), isStoreErrorNaming("cut.nc"));
+    await assert.rejects(
+      readNetCDF(bytes.subarray(0, 1000), { name: "cut.nc" }),
+      isStoreErrorNaming("cut.nc"),
+    );
     const left = readdirSync(tmpdir()).filter((f) => f.startsWith("zcollection-netcdf-"));
     assert.deepEqual(left, before);
   });
