@@ -10,7 +10,7 @@ import { Sequence } from "../../src/partitioning/index.js";
 import { type DatasetSchema, Schema } from "../../src/schema/index.js";
 import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
-import type { Store } from "../../src/store/store.js";
+import type { RangeQuery, Store } from "../../src/store/store.js";
 
 /**
  * The schema of FORMAT §3.1 (Sequence partitioning over `num`): `num` int64
@@ -149,12 +149,28 @@ export function countingMemory(): { inner: MemoryStore; probe: CountingStore } {
   return { inner, probe: new CountingStore(inner) };
 }
 
-/** A counting probe that also records the keys written and deleted, in call order. */
+/** A counting probe that also records the keys read, written and deleted, in call order. */
 export class RecordingStore extends CountingStore {
+  /** Keys passed to `readBytes` and `readRange`. */
+  readonly reads: string[] = [];
   /** Keys passed to `writeBytes`. */
   readonly writes: string[] = [];
   /** Keys passed to `deleteKey` and prefixes passed to `deletePrefix`. */
   readonly deletes: string[] = [];
+
+  override readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+    this.reads.push(key);
+    return super.readBytes(key, opts);
+  }
+
+  override readRange(
+    key: string,
+    range: RangeQuery,
+    opts?: { signal?: AbortSignal },
+  ): Promise<Uint8Array | undefined> {
+    this.reads.push(key);
+    return super.readRange(key, range, opts);
+  }
 
   override writeBytes(key: string, data: Uint8Array): Promise<void> {
     this.writes.push(key);
@@ -174,6 +190,7 @@ export class RecordingStore extends CountingStore {
   /** Forgets the recorded keys and counts. */
   override reset(): void {
     super.reset();
+    this.reads.length = 0;
     this.writes.length = 0;
     this.deletes.length = 0;
   }
