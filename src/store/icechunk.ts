@@ -260,7 +260,7 @@ export class IcechunkStore extends Store {
     key = normalizeKey(key);
     if (isReservedKey(key)) return false;
     const store = this.#current.store;
-    if (isZarrKey(key)) return this.#call(key, () => store.exists(key));
+    if (isZarrKey(key) && (await this.#call(key, () => store.exists(key)))) return true;
     if (key !== "" && (await this.#metaKeys()).some((k) => isUnder(k, key))) return true;
     return !(await this.#call(key, () => store.isEmpty(key)));
   }
