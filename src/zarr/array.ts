@@ -12,11 +12,15 @@
  * - Chunk objects are written first and `zarr.json` last.
  * - Chunk I/O and codec work run with bounded concurrency
  *   (2 × `codec.workers` by default).
+ * - Reading, a chunk that lies wholly inside the selection and is contiguous
+ *   in the output, with only byte codecs over `bytes` in host order (the
+ *   profiles' `bytes` + `zstd`), is decoded straight into the output array
+ *   (`decodeChainInto`): no intermediate buffer, no copy.
  *
  * @module
  */
 
-import { type CodecStack, profile, shardDecision } from "../codecs/index.js";
+import { type CodecDescriptor, type CodecStack, profile, shardDecision } from "../codecs/index.js";
 import { get as getConfig } from "../config.js";
 import {
   type AnyStorage,
@@ -24,6 +28,7 @@ import {
   type DType,
   isDatetime,
   isTimedelta,
+  itemSize,
   NAT,
   type Scalar,
 } from "../dtype.js";
@@ -33,6 +38,7 @@ import { NDArray, shapeSize } from "../ndarray.js";
 import { joinPath, type Store } from "../store/store.js";
 import { createLimiter, type Limiter, mapConcurrent } from "../util/concurrency.js";
 import { type ChunkContext, ChunkPipeline, effectiveCodecs } from "./codecs/pipeline.js";
+import { BYTES_TO_BYTES_CODECS, decodeChainInto } from "./compression/index.js";
 import { allIndices, copyBox, fillWith, gridShape, isAllFill } from "./grid.js";
 import {
   type ArrayMetadata,
@@ -373,6 +379,34 @@ export async function readArrayMetadata(
 /** How the chunks of an array are decoded: a plain pipeline or shards. */
 type ArrayCodecs = { kind: "plain"; pipeline: ChunkPipeline } | { kind: "sharded"; sharding: ShardingCodec };
 
+/** Whether typed arrays are little-endian on this platform. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The bytes_to_bytes codecs of a chunk codec list whose decoded bytes are the
+ * chunk's elements exactly as stored in memory (`bytes` in host byte order,
+ * no array-to-array filter, a numeric or time dtype), or `null` when decoding
+ * needs more than byte codecs. Chunks of such lists can be decoded straight
+ * into the output array.
+ */
+function rawByteChain(codecs: readonly CodecDescriptor[], dtype: DType): CodecDescriptor[] | null {
+  if (dtype === "string" || dtype === "bool") return null;
+  const [serializer, ...rest] = codecs;
+  if (serializer?.name !== "bytes") return null;
+  const endian = (serializer.configuration as { endian?: unknown } | undefined)?.endian ?? "little";
+  if (itemSize(dtype) > 1 && (endian === "little") !== HOST_LITTLE_ENDIAN) return null;
+  if (endian !== "little" && endian !== "big") return null;
+  return rest.every((c) => BYTES_TO_BYTES_CODECS.includes(c.name)) ? rest : null;
+}
+
+/** The codec list of the chunks of an array: the inner codecs when sharded. */
+function chunkCodecs(meta: ArrayMetadata): readonly CodecDescriptor[] {
+  const first = meta.codecs[0];
+  if (first?.name !== "sharding_indexed") return meta.codecs;
+  const inner = (first.configuration as { codecs?: unknown } | undefined)?.codecs;
+  return Array.isArray(inner) ? (inner as CodecDescriptor[]) : [];
+}
+
 function arrayCodecs(meta: ArrayMetadata, key: string): ArrayCodecs {
   const codecs = meta.codecs;
   const shardAt = codecs.findIndex((c) => c.name === "sharding_indexed");
@@ -412,6 +446,31 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   const out = allocate(dtype, shapeSize(outShape));
   fillWith(out, dtype, meta.fillValue, true);
   const limit = opts.concurrency ?? defaultConcurrency();
+  const rawChain = rawByteChain(chunkCodecs(meta), dtype);
+  const size = itemSize(dtype);
+  const outStrides = outShape.map((_, d) => outShape.slice(d + 1).reduce((a, b) => a * b, 1));
+
+  /**
+   * Where a whole decoded block at `origin` lands in `out`, as bytes, when
+   * the block lies entirely inside the selection and is contiguous in `out`
+   * (its extent is 1 along leading dimensions, whole along trailing ones);
+   * `undefined` otherwise or when its codecs need more than byte codecs.
+   */
+  const directTarget = (origin: readonly number[], blockShape: readonly number[]): Uint8Array | undefined => {
+    if (rawChain === null || Array.isArray(out)) return undefined;
+    const n = blockShape.length;
+    let offset = 0;
+    for (let d = 0; d < n; d++) {
+      const o = origin[d] as number;
+      if (o < sel[d]![0] || o + (blockShape[d] as number) > sel[d]![1]) return undefined;
+      offset += (o - sel[d]![0]) * (outStrides[d] as number);
+    }
+    let d = 0;
+    while (d < n && blockShape[d] === 1) d++;
+    for (let k = d + 1; k < n; k++) if (blockShape[k] !== outShape[k]) return undefined;
+    const typed = out as Exclude<AnyStorage, string[]>;
+    return new Uint8Array(typed.buffer, typed.byteOffset + offset * size, shapeSize(blockShape) * size);
+  };
 
   /** Copies the part of a decoded block (origin `origin`, shape `blockShape`) inside the selection. */
   const place = (block: AnyStorage, origin: readonly number[], blockShape: readonly number[]) => {
@@ -440,13 +499,19 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
         const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
         const bytes = await store.readBytes(chunkPath, signal === undefined ? {} : { signal });
         if (bytes === undefined) return;
+        const origin = c.map((i, d) => i * (grid[d] as number));
+        const target = directTarget(origin, grid);
+        if (target !== undefined && rawChain !== null) {
+          await decodeChainInto(rawChain, bytes, target, {
+            ...ctx(chunkPath, signal),
+            itemSize: size,
+            transfer: true,
+          });
+          return;
+        }
         // Store reads return fresh bytes: hand them over to the codec workers.
         const block = await codecs.pipeline.decode(bytes, { ...ctx(chunkPath, signal), transfer: true });
-        place(
-          block,
-          c.map((i, d) => i * (grid[d] as number)),
-          grid,
-        );
+        place(block, origin, grid);
       },
       signal,
     );
@@ -460,7 +525,24 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
         signal?.throwIfAborted();
         const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
         const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
-        await readShard(store, shardPath, sharding, shardOrigin, sel, shape, limiter, signal, place);
+        await readShard(
+          store,
+          shardPath,
+          sharding,
+          shardOrigin,
+          sel,
+          shape,
+          limiter,
+          signal,
+          async (bytes, origin) => {
+            const target = directTarget(origin, sharding.innerShape);
+            if (target !== undefined && rawChain !== null) {
+              await decodeChainInto(rawChain, bytes, target, { ...ctx(shardPath, signal), itemSize: size });
+              return;
+            }
+            place(await sharding.inner.decode(bytes, ctx(shardPath, signal)), origin, sharding.innerShape);
+          },
+        );
       },
       signal,
     );
@@ -482,7 +564,7 @@ async function readShard(
   shape: readonly number[],
   limiter: Limiter,
   signal: AbortSignal | undefined,
-  place: (block: AnyStorage, origin: readonly number[], blockShape: readonly number[]) => void,
+  deliver: (chunkBytes: Uint8Array, origin: readonly number[]) => Promise<void>,
 ): Promise<void> {
   const getOpts = signal === undefined ? {} : { signal };
   const range =
@@ -528,12 +610,10 @@ async function readShard(
             signal?.throwIfAborted();
             const off = (index.offsets[flat] as number) - r.offset;
             const chunkBytes = bytes.subarray(off, off + (index.lengths[flat] as number));
-            const block = await sharding.inner.decode(chunkBytes, ctx(shardPath, signal));
             const p = posOf.get(flat)!;
-            place(
-              block,
+            await deliver(
+              chunkBytes,
               p.map((i, d) => (shardOrigin[d] as number) + i * (inner[d] as number)),
-              inner,
             );
           }),
         ),

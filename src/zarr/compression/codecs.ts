@@ -152,6 +152,39 @@ export async function decodeParsed(chain: readonly ParsedCodec[], data: Uint8Arr
   return d;
 }
 
+/**
+ * Decodes straight into `target` when the chain is one zstd codec, possibly
+ * under crc32c layers, and this thread's zstd backend can write into caller
+ * memory: the checksums are verified, then the frame is decompressed into
+ * `target` (exactly `target.length` bytes, else StageError). Returns false,
+ * having done nothing, for any other chain or backend.
+ *
+ * @throws StageError
+ */
+export async function decodeParsedInto(
+  chain: readonly ParsedCodec[],
+  data: Uint8Array,
+  target: Uint8Array,
+): Promise<boolean> {
+  if (chain[0]?.name !== "zstd" || chain.slice(1).some((p) => p.name !== "crc32c")) return false;
+  const backend = await zstdBackend();
+  if (backend.decompressInto === undefined) return false;
+  let d = data;
+  for (let i = chain.length - 1; i >= 1; i--) d = await decodeOne(chain[i] as ParsedCodec, d);
+  const zstd = chain[0];
+  try {
+    if (zstdFrameHeader(d) !== null && backend.decompressInto(d, target)) return true;
+  } catch (err) {
+    throw new StageError("zstd", "decode", messageOf(err), { cause: err });
+  }
+  const out = await decodeOne(zstd, d);
+  if (out.length !== target.length) {
+    throw new StageError("zstd", "decode", `decodes to ${out.length} bytes; expected ${target.length}`);
+  }
+  target.set(out);
+  return true;
+}
+
 /** A readable message from anything thrown (wasm modules throw strings or odd objects). */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -25,6 +25,7 @@ import { get as getConfig } from "../../config.js";
 import { CodecError } from "../../errors.js";
 import {
   decodeParsed,
+  decodeParsedInto,
   encodeParsed,
   messageOf,
   NAMES,
@@ -221,6 +222,41 @@ export async function decodeChain(
   ctx: ByteCodecContext,
 ): Promise<Uint8Array> {
   return run("decode", parseChain(codecs, ctx), data, ctx);
+}
+
+/**
+ * Decodes a whole bytes_to_bytes chain into `target`, which receives exactly
+ * `target.length` bytes. A chain of one `zstd` codec (possibly under
+ * `crc32c`) decodes on the calling thread straight into `target` when the
+ * native zstd backend is loaded: zstd decompresses at about the speed of the
+ * two copies a pool worker would need (input out, output back), so the hop
+ * would cost as much as it saves. Any other chain is decoded as by
+ * {@link decodeChain} (pool included) and copied into `target`.
+ *
+ * @throws CodecError naming `ctx.key` and the failing codec, also when the
+ *   decoded size differs from `target.length`.
+ */
+export async function decodeChainInto(
+  codecs: readonly CodecDescriptor[],
+  data: Uint8Array,
+  target: Uint8Array,
+  ctx: ByteCodecContext,
+): Promise<void> {
+  const chain = parseChain(codecs, ctx);
+  checkAborted(ctx.signal);
+  try {
+    if (await decodeParsedInto(chain, data, target)) return;
+  } catch (err) {
+    throw toCodecError(err, ctx, "decode");
+  }
+  const out = await run("decode", chain, data, ctx);
+  if (out.length !== target.length) {
+    throw new CodecError(
+      `cannot decode chunk '${ctx.key}': decodes to ${out.length} bytes; expected ${target.length}`,
+      { key: ctx.key },
+    );
+  }
+  target.set(out);
 }
 
 /** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (FORMAT §6.4). */

@@ -28,6 +28,14 @@ export interface ZstdBackend {
   compress(data: Uint8Array, level: number, checksum: boolean): Uint8Array | Promise<Uint8Array>;
   /** Decodes one or more concatenated frames. Throws on corrupt or truncated input. */
   decompress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Decodes a single frame whose header gives a content size of exactly
+   * `target.length` bytes straight into `target` (no intermediate buffer).
+   * Returns false, writing nothing, for anything else (several frames, no
+   * content size, another size). Throws on corrupt or truncated input.
+   * Only backends that can write into caller memory have it.
+   */
+  decompressInto?(data: Uint8Array, target: Uint8Array): boolean;
 }
 
 /** What a zstd frame header says (RFC 8878 §3.1.1.1). */
@@ -142,6 +150,14 @@ function napiBackend(b: NapiBinding): ZstdBackend {
       // Do not keep a huge scratch buffer alive after an exceptional chunk.
       if (scratch.length > 64 * 1024 * 1024) scratch = new Uint8Array(0);
       return out;
+    },
+    decompressInto(data, target) {
+      const size = b.getFrameContentSize(data);
+      if (size !== target.length || b.findFrameCompressedSize(data) !== data.length) return false;
+      dctx ??= new b.DCtx();
+      const n = dctx.decompress(target, data);
+      if (n !== size) throw new Error(`frame content size ${size} but ${n} bytes decoded`);
+      return true;
     },
     decompress(data) {
       dctx ??= new b.DCtx();
