@@ -1,0 +1,114 @@
+/**
+ * `zcollection ls` and `zcollection inspect` (BEHAVIOUR §16): read-only
+ * views of a collection.
+ *
+ * @module
+ */
+
+import { type Collection, openCollection } from "../collection/index.js";
+import { stringifyJson } from "../json.js";
+import { pyRepr, pyStrOf } from "./format.js";
+import type { CliIO } from "./io.js";
+
+/** Options of {@link ls}. */
+export interface LsOptions {
+  /** Partition filter expression (BEHAVIOUR §7). */
+  filter?: string;
+  /** One JSON array on one line instead of one path per line. */
+  json?: boolean;
+}
+
+/** Opens a collection read-only (`_zcollection.json` must exist). */
+export function openReadOnly(url: string, signal?: AbortSignal): Promise<Collection> {
+  return openCollection(url, { mode: "r", ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Prints the partitions matching the filter in natural key order: one path
+ * per line, or `["a=1", "a=2"]` (Python `json.dump` spacing) and a newline.
+ *
+ * @throws CollectionNotFoundError / StoreError (exit 2); ExpressionError for a bad filter (exit 1).
+ */
+export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<number> {
+  const col = await openReadOnly(url, io.signal);
+  const parts = await col.partitions({
+    filters: opts.filter ?? null,
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
+  if (opts.json === true) io.stdout.write(`[${parts.map((p) => JSON.stringify(p)).join(", ")}]\n`);
+  else for (const p of parts) io.stdout.write(`${p}\n`);
+  return 0;
+}
+
+/** The `inspect --json` document (BEHAVIOUR §16), keys in the order of the spec. */
+export interface InspectInfo {
+  uri: string;
+  axis: string;
+  partitioning: object;
+  n_partitions: number;
+  dimensions: Record<string, { size: number | null; chunks: number | null }>;
+  variables: Record<string, { dtype: string; dimensions: string[]; immutable: boolean }>;
+  attrs: Record<string, unknown>;
+}
+
+/** The summary `inspect` prints: root dimensions and root variables only, like Python. */
+export async function inspectInfo(col: Collection, signal?: AbortSignal): Promise<InspectInfo> {
+  const schema = col.schema;
+  const parts = await col.partitions(signal ? { signal } : {});
+  const dimensions: InspectInfo["dimensions"] = {};
+  for (const [name, dim] of schema.dimensions) dimensions[name] = { size: dim.size, chunks: dim.chunks };
+  const variables: InspectInfo["variables"] = {};
+  for (const [name, v] of schema.variables) {
+    variables[name] = { dtype: v.dtype, dimensions: [...v.dimensions], immutable: v.immutable };
+  }
+  return {
+    uri: col.store.rootUri,
+    axis: col.axis,
+    partitioning: col.partitioning.toJSON(),
+    n_partitions: parts.length,
+    dimensions,
+    variables,
+    attrs: { ...schema.attrs },
+  };
+}
+
+/**
+ * The text form of `inspect` (BEHAVIOUR §16); the partitioning line is the
+ * Python `repr` of its JSON object (`{'name': 'sequence', ...}`) and
+ * attribute values are printed like Python's `str`.
+ */
+export function renderInspect(info: InspectInfo): string {
+  const out: string[] = [
+    `uri:          ${info.uri}`,
+    `axis:         ${info.axis}`,
+    `partitioning: ${pyRepr(info.partitioning)}`,
+    `partitions:   ${info.n_partitions}`,
+    "dimensions:",
+  ];
+  for (const [name, d] of Object.entries(info.dimensions)) {
+    out.push(`  ${name}: size=${d.size ?? "None"} chunks=${d.chunks ?? "None"}`);
+  }
+  out.push("variables:");
+  for (const [name, v] of Object.entries(info.variables)) {
+    out.push(`  ${name}: ${v.dtype} (${v.dimensions.join(",")})${v.immutable ? " (immutable)" : ""}`);
+  }
+  const attrs = Object.entries(info.attrs);
+  if (attrs.length > 0) {
+    out.push("attrs:");
+    for (const [k, v] of attrs) out.push(`  ${k}: ${pyStrOf(v)}`);
+  }
+  return out.map((l) => `${l}\n`).join("");
+}
+
+/**
+ * Prints the summary of a collection: text, or with `json` a 2-space
+ * indented JSON object (Python `json.dump(indent=2)`) and a newline.
+ *
+ * @throws CollectionNotFoundError / StoreError (exit 2).
+ */
+export async function inspect(url: string, opts: { json?: boolean }, io: CliIO): Promise<number> {
+  const col = await openReadOnly(url, io.signal);
+  const info = await inspectInfo(col, io.signal);
+  io.stdout.write(opts.json === true ? `${stringifyJson(info, { indent: 2 })}\n` : renderInspect(info));
+  return 0;
+}

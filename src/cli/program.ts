@@ -1,0 +1,305 @@
+/**
+ * The `zcollection` command line (API.md "CLI", BEHAVIOUR §16): the
+ * commander program, the mapping of errors to exit codes, and {@link main},
+ * the process entry.
+ *
+ * Exit codes: 0 success; 1 usage errors (commander's, a bad filter, a
+ * contradictory option), a declined or interrupted operation; 2 collection
+ * or store errors (a missing collection, an unreadable or mismatching file)
+ * and unexpected errors. Errors are one line on stderr (`error: ...`); a
+ * stack trace is printed only with `ZCOLLECTION_DEBUG=1`.
+ *
+ * @module
+ */
+
+import { setMaxListeners } from "node:events";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { profileNames } from "../codecs/index.js";
+import { type ExpressionError, isZCollectionError } from "../errors.js";
+import { RESOLUTIONS } from "../partitioning/index.js";
+import { oneLine } from "./format.js";
+import type { IngestKey, IngestMerge } from "./ingest.js";
+import { AbortedError, type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import type { QueryFormat } from "./query.js";
+
+function packageVersion(): string {
+  try {
+    // src/cli/program.ts and dist/cli/program.js both sit two levels below package.json.
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    return (JSON.parse(text) as { version?: string }).version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function positiveInteger(what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
+      throw new InvalidArgumentError(`${what} must be a positive integer.`);
+    }
+    return n;
+  };
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("must be an integer >= 0.");
+  }
+  return n;
+}
+
+/** `a,b` → `["a", "b"]`; repeated options accumulate. */
+function nameList(value: string, previous: string[] | undefined): string[] {
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (names.length === 0) throw new InvalidArgumentError("expected one or more comma-separated names.");
+  return [...(previous ?? []), ...names];
+}
+
+/**
+ * The commander program writing to `io`. Each action stores its exit code
+ * through `setCode`; errors propagate to {@link run}. Command modules are
+ * loaded when their command runs, so `--help`, `--version` and usage
+ * errors stay quick.
+ */
+export function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
+  const program = new Command("zcollection");
+  program
+    .description("Inspect, query and fill zcollection collections (partitioned Zarr v3 datasets).")
+    .version(packageVersion(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`${oneLine(s)}\n`),
+    })
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+
+  program
+    .command("ls")
+    .description("List the partitions, in natural key order.")
+    .argument("<url>", "collection URL or path")
+    .option("--filter <expr>", 'partition filter, e.g. "year == 2024 and month >= 3"')
+    .option("--json", "print a JSON array on one line")
+    .action(async (url: string, o: { filter?: string; json?: boolean }) =>
+      setCode(await (await import("./inspect.js")).ls(url, o, io)),
+    );
+
+  program
+    .command("inspect")
+    .description("Summarise a collection: axis, partitioning, partitions, root dimensions and variables.")
+    .argument("<url>", "collection URL or path")
+    .option("--json", "print a JSON object")
+    .action(async (url: string, o: { json?: boolean }) =>
+      setCode(await (await import("./inspect.js")).inspect(url, o, io)),
+    );
+
+  program
+    .command("drop")
+    .description("Delete the partitions matching a filter (asks for confirmation).")
+    .argument("<url>", "collection URL or path")
+    .requiredOption("--filter <expr>", "partition filter selecting the partitions to delete")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(async (url: string, o: { filter: string; yes?: boolean }) =>
+      setCode(await (await import("./drop.js")).drop(url, o, io)),
+    );
+
+  program
+    .command("query")
+    .description("Print the rows of the matching partitions.")
+    .argument("<url>", "collection URL or path")
+    .option("--filter <expr>", "partition filter")
+    .option("--variables <names>", "comma-separated variables to print, in order", nameList)
+    .addOption(
+      new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"),
+    )
+    .option(
+      "--limit <n>",
+      "print at most n rows (default 20 for table, all for csv/json)",
+      nonNegativeInteger,
+    )
+    .action(
+      async (
+        url: string,
+        o: { filter?: string; variables?: string[]; format: QueryFormat; limit?: number },
+      ) => setCode(await (await import("./query.js")).query(url, o, io)),
+    );
+
+  program
+    .command("ingest")
+    .description("Ingest NetCDF products, creating the collection from the first file if needed.")
+    .argument("<url>", "collection URL or path")
+    .argument("<files...>", "NetCDF files, ingested in this order")
+    .addOption(
+      new Option("--key <key>", "partitioning of a new collection").choices(["date", "cycle", "cycle_pass"]),
+    )
+    .addOption(
+      new Option("--resolution <res>", "date resolution for --key date (default D)").choices([
+        ...RESOLUTIONS,
+      ]),
+    )
+    .option("--time <variable>", "datetime variable for --key date (default: the time along the axis)")
+    .option("--axis <dimension>", "partition dimension (default: inferred from each file)")
+    .option("--group <path>", "NetCDF group lifted to the root, e.g. /data_01")
+    .option("--variables <names>", "comma-separated variables to keep (default: all)", nameList)
+    .option(
+      "--exclude-dimension <dims>",
+      "drop the variables using this dimension (comma-separated or repeated)",
+      nameList,
+    )
+    .addOption(
+      new Option(
+        "--merge <strategy>",
+        "how new rows combine with a stored partition (default replace)",
+      ).choices(["replace", "concat", "time_series", "upsert", "upsert_within"]),
+    )
+    .option("--tolerance <duration>", "tolerance of upsert_within, e.g. 500ms")
+    .addOption(new Option("--profile <name>", "codec profile of a new collection").choices(profileNames()))
+    .option("--catalog", "maintain a partition catalog in a new collection")
+    .action(
+      async (
+        url: string,
+        files: string[],
+        o: {
+          key?: IngestKey;
+          resolution?: (typeof RESOLUTIONS)[number];
+          time?: string;
+          axis?: string;
+          group?: string;
+          variables?: string[];
+          excludeDimension?: string[];
+          merge?: IngestMerge;
+          tolerance?: string;
+          profile?: string;
+          catalog?: boolean;
+        },
+      ) => {
+        const { excludeDimension, ...rest } = o;
+        const { ingest } = await import("./ingest.js");
+        setCode(
+          await ingest(
+            url,
+            files,
+            { ...rest, ...(excludeDimension ? { excludeDimensions: excludeDimension } : {}) },
+            io,
+          ),
+        );
+      },
+    );
+
+  program
+    .command("bench")
+    .description("Run the collection benchmark (insert, cold open, queries) against the machine's limit.")
+    .option("--store <url>", "collection URL or path (default: a temporary directory)")
+    .option("--json [file]", "print the results as JSON, or write them to file")
+    .option("--partitions <n>", "monthly partitions (default 12)", positiveInteger("--partitions"))
+    .option("--rows <n>", "rows per partition (default 50000)", positiveInteger("--rows"))
+    .option("--width <n>", "width of the 2-D variable (default 240)", positiveInteger("--width"))
+    .addOption(new Option("--profile <name>", "codec profile").choices(profileNames()))
+    .option("--seed <n>", "seed of the generated values (default 0)", nonNegativeInteger)
+    .action(
+      async (o: {
+        store?: string;
+        json?: boolean | string;
+        partitions?: number;
+        rows?: number;
+        width?: number;
+        profile?: string;
+        seed?: number;
+      }) => setCode(await (await import("./bench.js")).bench(o, io)),
+    );
+
+  return program;
+}
+
+/**
+ * The exit code for an error, after printing it on one line to stderr
+ * (commander has already printed its own).
+ */
+export function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  const debug = io.env.ZCOLLECTION_DEBUG === "1";
+  const message = err instanceof Error ? err.message : String(err);
+  const print = (text: string) => {
+    io.stderr.write(`${oneLine(text)}\n`);
+    if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
+  };
+  if (err instanceof AbortedError) {
+    print(message);
+    return EXIT_USAGE;
+  }
+  if (err instanceof Error && err.name === "AbortError") {
+    print("error: interrupted");
+    return EXIT_USAGE;
+  }
+  if (isZCollectionError(err, "ExpressionError")) {
+    const expr = (err as ExpressionError).expression;
+    print(`error: ${message}${expr !== "" && !message.includes(expr) ? ` (filter: ${expr})` : ""}`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof UsageError) {
+    print(`error: ${message}`);
+    return EXIT_USAGE;
+  }
+  print(`error: ${message}`);
+  return EXIT_ERROR;
+}
+
+/**
+ * Runs the command line `argv` (without the node and script paths).
+ *
+ * @returns the exit code (see the module documentation); never throws.
+ */
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let code = EXIT_OK;
+  try {
+    await buildProgram(io, (c) => {
+      code = c;
+    }).parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/**
+ * The process entry: runs `process.argv`, aborts the running operation on
+ * Ctrl-C, prints warnings on one line (`warning: ...`; Node's experimental
+ * feature notices are dropped), waits for stdout to drain and exits with
+ * the code, since an open Icechunk repository or worker pool would keep
+ * Node alive.
+ */
+export async function main(): Promise<never> {
+  process.removeAllListeners("warning");
+  process.on("warning", (w) => {
+    if (w.name !== "ExperimentalWarning") process.stderr.write(`warning: ${oneLine(w.message)}\n`);
+  });
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    // A closed pipe (`| head`) ends the command quietly.
+    process.exit(err.code === "EPIPE" ? EXIT_OK : EXIT_ERROR);
+  });
+  const controller = new AbortController();
+  // Every chunk task in flight listens to the signal; their number is bounded by the pools, not by 10.
+  setMaxListeners(0, controller.signal);
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(EXIT_USAGE);
+    interrupted = true;
+    controller.abort();
+  });
+  const code = await run(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    signal: controller.signal,
+  });
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  process.exit(code);
+}

@@ -1,0 +1,196 @@
+/**
+ * `zcollection query`: print the rows of the matching partitions as an
+ * aligned table, CSV or JSON.
+ *
+ * Rows run along the partitioning dimension, partitions in natural key
+ * order. Columns are the variables whose first dimension is the
+ * partitioning dimension (root variables by name, nested ones as
+ * `grp/var`), in schema order or in the order of `--variables`. Variables
+ * that do not span the partitioning dimension first (immutable variables
+ * such as a fixed coordinate) have no value per row and are left out.
+ *
+ * Partitions are read one at a time and reading stops once `--limit` rows
+ * are out, so memory stays bounded by one partition.
+ *
+ * @module
+ */
+
+import type { Collection } from "../collection/index.js";
+import type { Dataset } from "../data/index.js";
+import type { NDArray } from "../ndarray.js";
+import { Column, csvLine, jsonRow, renderTable, TABLE_CELL_WIDTH, truncate } from "./format.js";
+import { openReadOnly } from "./inspect.js";
+import { type CliIO, UsageError } from "./io.js";
+import { progressBar } from "./progress.js";
+
+/** Output formats of {@link query}. */
+export type QueryFormat = "table" | "csv" | "json";
+
+/** Rows shown by a table when `--limit` is not given. */
+export const DEFAULT_TABLE_LIMIT = 20;
+
+/** Options of {@link query}. */
+export interface QueryOptions {
+  /** Partition filter expression. */
+  filter?: string;
+  /** Variables to print (names or `grp/var` paths), in this order. */
+  variables?: readonly string[];
+  /** Default `table`. */
+  format?: QueryFormat;
+  /** At most this many rows (default 20 for a table, all for CSV and JSON). */
+  limit?: number;
+}
+
+/**
+ * The variable paths printed as columns, in order.
+ *
+ * @throws UsageError naming the variables that are not in the collection,
+ *   or that have no value per row (do not span the partitioning dimension first).
+ */
+export function selectColumns(col: Collection, wanted?: readonly string[]): string[] {
+  const dim = col.dimension;
+  const all = col.schema.allVariables();
+  if (wanted === undefined || wanted.length === 0) {
+    return [...all].filter(([, v]) => v.dimensions[0] === dim).map(([path]) => path);
+  }
+  const names = wanted.map((n) => n.replace(/^\/+/, ""));
+  const unknown = names.filter((n) => !all.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown variable(s) ${unknown.map((n) => `'${n}'`).join(", ")} in --variables; the collection has ${[...all.keys()].join(", ")}`,
+    );
+  }
+  const noRows = names.filter((n) => all.get(n)?.dimensions[0] !== dim);
+  if (noRows.length > 0) {
+    throw new UsageError(
+      `variable(s) ${noRows.map((n) => `'${n}'`).join(", ")} do not run along the partitioning dimension '${dim}' and have no value per row`,
+    );
+  }
+  return [...new Set(names)];
+}
+
+/**
+ * The columns of one partition, in the order of `paths`; `undefined` for a
+ * variable the partition does not hold (printed empty, or `null` in JSON).
+ */
+function columnsOf(ds: Dataset, paths: readonly string[]): Array<Column | undefined> {
+  const vars = ds.allVariables();
+  return paths.map((path) => {
+    const v = vars.get(path);
+    return v === undefined || v.data === null ? undefined : new Column(path, v.data as NDArray);
+  });
+}
+
+/** Writes rows as they come (CSV, JSON) or gathers them (table). */
+interface RowSink {
+  row(columns: ReadonlyArray<Column | undefined>, i: number): void;
+  end(more: boolean): void;
+}
+
+function csvSink(io: CliIO, header: readonly string[]): RowSink {
+  let started = false;
+  const start = () => {
+    if (!started) io.stdout.write(`${csvLine(header)}\n`);
+    started = true;
+  };
+  return {
+    row(columns, i) {
+      start();
+      io.stdout.write(`${csvLine(columns.map((c) => c?.cell(i, "csv") ?? ""))}\n`);
+    },
+    end: start,
+  };
+}
+
+function jsonSink(io: CliIO, header: readonly string[]): RowSink {
+  let first = true;
+  return {
+    row(columns, i) {
+      io.stdout.write(`${first ? "[\n" : ",\n"}${jsonRow(header, columns, i)}`);
+      first = false;
+    },
+    end() {
+      io.stdout.write(first ? "[]\n" : "\n]\n");
+    },
+  };
+}
+
+function tableSink(io: CliIO, header: readonly string[], limit: number): RowSink {
+  const rows: string[][] = [];
+  const right = header.map(() => true);
+  return {
+    row(columns, i) {
+      rows.push(
+        columns.map((c, k) => {
+          if (c === undefined) return "";
+          if (!c.numeric) right[k] = false;
+          return truncate(c.cell(i, "table"), TABLE_CELL_WIDTH);
+        }),
+      );
+    },
+    end(more) {
+      if (rows.length === 0) {
+        io.stdout.write("(no rows)\n");
+        return;
+      }
+      io.stdout.write(renderTable(header, rows, right));
+      if (more) io.stdout.write(`(first ${limit} rows shown; use --limit to see more)\n`);
+    },
+  };
+}
+
+/**
+ * Prints the rows of the partitions matching `filter`.
+ *
+ * - `table`: a header, a rule, aligned columns (numbers right-aligned),
+ *   datetimes in ISO 8601, N-D rows as `[a, b, c, …]`, long cells cut with
+ *   `…`; a closing note when more rows exist than `limit` (default 20).
+ * - `csv`: a header line and one line per row (RFC 4180 quoting); N-D rows
+ *   as `[a, b, c]` in full.
+ * - `json`: an array of row objects, one per line; int64 values as numbers
+ *   when within ±(2^53 − 1), strings otherwise; NaN, ±Infinity and NaT as
+ *   `null`; datetimes as ISO strings; N-D rows as nested arrays.
+ *
+ * @throws UsageError (exit 1) for a bad `--variables` list; ExpressionError
+ *   (exit 1) for a bad filter; CollectionNotFoundError / StoreError (exit 2).
+ */
+export async function query(url: string, opts: QueryOptions, io: CliIO): Promise<number> {
+  const format = opts.format ?? "table";
+  const col = await openReadOnly(url, io.signal);
+  const paths = selectColumns(col, opts.variables);
+  const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
+  const sink =
+    format === "csv"
+      ? csvSink(io, paths)
+      : format === "json"
+        ? jsonSink(io, paths)
+        : tableSink(io, paths, limit);
+  const bar = progressBar(io.stderr, "query");
+  let written = 0;
+  let more = false;
+  try {
+    const signal = io.signal;
+    const partitions = col.iterate({
+      filters: opts.filter ?? null,
+      variables: paths,
+      onProgress: (p) => bar.update(p),
+      ...(signal ? { signal } : {}),
+    });
+    outer: for await (const [, ds] of partitions) {
+      const columns = columnsOf(ds, paths);
+      const rows = columns.find((c) => c !== undefined)?.length ?? 0;
+      for (let i = 0; i < rows; i++) {
+        if (written >= limit) {
+          more = true;
+          break outer;
+        }
+        sink.row(columns, i);
+        written += 1;
+      }
+    }
+  } finally {
+    bar.stop();
+  }
+  sink.end(more);
+  return 0;
+}
