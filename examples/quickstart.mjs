@@ -5,15 +5,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  Dataset,
-  NDArray,
-  Schema,
   createCollection,
+  Dataset,
   datetime64,
   formatDatetime64,
   merge,
+  NDArray,
   openCollection,
   partitioning,
+  Schema,
 } from "zcollection";
 
 const url = process.argv[2] ?? `file://${mkdtempSync(join(tmpdir(), "zc-quickstart-"))}`;

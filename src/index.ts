@@ -13,26 +13,25 @@
  */
 
 export * as codecs from "./codecs/index.js";
-export { CodecStack, type CodecDescriptor } from "./codecs/index.js";
+export { type CodecDescriptor, CodecStack } from "./codecs/index.js";
+export * from "./collection/index.js";
 export * as config from "./config.js";
-export * as merge from "./merge/index.js";
-export { type MergeCallable, type MergeStrategy } from "./merge/index.js";
-export * as partitioning from "./partitioning/index.js";
-export { type Partitioning, type PartitionKey } from "./partitioning/index.js";
-
-export * from "./errors.js";
+export * from "./data/index.js";
 export {
   type DType,
+  datetime64,
+  formatDatetime64,
+  NAT,
+  type Scalar,
   type TimeUnit,
   type TypedArray,
   type TypedArrayFor,
-  type Scalar,
-  NAT,
-  datetime64,
-  formatDatetime64,
 } from "./dtype.js";
-export { NDArray, argsort, concat, take, uniqueRuns, type ArrayInput } from "./ndarray.js";
+export * from "./errors.js";
+export type { MergeCallable, MergeStrategy } from "./merge/index.js";
+export * as merge from "./merge/index.js";
+export { type ArrayInput, argsort, concat, NDArray, take, uniqueRuns } from "./ndarray.js";
+export type { Partitioning, PartitionKey } from "./partitioning/index.js";
+export * as partitioning from "./partitioning/index.js";
 export * from "./schema/index.js";
-export * from "./data/index.js";
 export * from "./store/index.js";
-export * from "./collection/index.js";

@@ -18,4 +18,4 @@ export {
 } from "./collection.js";
 export { RESERVED_NAMES, walkPartitions } from "./listing.js";
 export { IMMUTABLE_DIR, PARTITION_KEY_ATTR } from "./partition-io.js";
-export { readRootConfig, ROOT_CONFIG_KEY, type RootConfig, writeRootConfig } from "./root-config.js";
+export { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";

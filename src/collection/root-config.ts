@@ -6,7 +6,7 @@
  */
 
 import { CollectionNotFoundError, SchemaError } from "../errors.js";
-import { type JsonValue, decodeJson, encodeJson } from "../json.js";
+import { decodeJson, encodeJson, type JsonValue } from "../json.js";
 import { type Partitioning, fromJSON as partitioningFromJSON } from "../partitioning/index.js";
 import { DatasetSchema } from "../schema/index.js";
 import type { Store } from "../store/store.js";

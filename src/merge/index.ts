@@ -13,16 +13,9 @@
 
 import type { Dataset } from "../data/dataset.js";
 import { concatRows, takeRows } from "../data/rows.js";
-import {
-  type DType,
-  type TimeUnit,
-  isDatetime,
-  isTimedelta,
-  timeUnit,
-  unitNanoseconds,
-} from "../dtype.js";
+import { type DType, isDatetime, isTimedelta, type TimeUnit, timeUnit, unitNanoseconds } from "../dtype.js";
 import { SchemaError } from "../errors.js";
-import { type NDArray, argsort } from "../ndarray.js";
+import { argsort, type NDArray } from "../ndarray.js";
 
 /** Options passed to every merge strategy. */
 export interface MergeOptions {
@@ -33,7 +26,11 @@ export interface MergeOptions {
 }
 
 /** A merge strategy: combines the stored partition with the inserted rows. */
-export type MergeCallable = (existing: Dataset, inserted: Dataset, opts: MergeOptions) => Dataset | Promise<Dataset>;
+export type MergeCallable = (
+  existing: Dataset,
+  inserted: Dataset,
+  opts: MergeOptions,
+) => Dataset | Promise<Dataset>;
 
 /** A strategy by name or as a function. */
 export type MergeStrategy = "replace" | "concat" | "time_series" | "upsert" | MergeCallable;
@@ -105,7 +102,9 @@ export function upsert(
     for (let i = 0; i < oldValues.length; i++) if (!set.has(oldValues[i] as number | bigint)) keep.push(i);
   } else {
     const within = toleranceTest(old.dtype, opts.tolerance, opts.axis);
-    const sorted = Array.from(neu.data as ArrayLike<number | bigint>).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = Array.from(neu.data as ArrayLike<number | bigint>).sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     for (let i = 0; i < oldValues.length; i++) {
       const v = oldValues[i] as number | bigint;
       // insertion point: first sorted value >= v
@@ -175,7 +174,8 @@ function axisValues(existing: Dataset, inserted: Dataset, axis: string, what: st
         variable: axis,
       });
     }
-    if (v.isLazy) throw new SchemaError(`${what} merge: axis variable '${axis}' is not loaded`, { variable: axis });
+    if (v.isLazy)
+      throw new SchemaError(`${what} merge: axis variable '${axis}' is not loaded`, { variable: axis });
     const data = v.data as NDArray;
     if (data.ndim !== 1) {
       throw new SchemaError(`${what} merge: axis variable '${axis}' must be 1-D; got rank ${data.ndim}`, {
@@ -183,9 +183,12 @@ function axisValues(existing: Dataset, inserted: Dataset, axis: string, what: st
       });
     }
     if (data.dtype === "string" || data.dtype === "bool") {
-      throw new SchemaError(`${what} merge: axis variable '${axis}' must be numeric or datetime; got ${data.dtype}`, {
-        variable: axis,
-      });
+      throw new SchemaError(
+        `${what} merge: axis variable '${axis}' must be numeric or datetime; got ${data.dtype}`,
+        {
+          variable: axis,
+        },
+      );
     }
     return data;
   };
@@ -193,7 +196,12 @@ function axisValues(existing: Dataset, inserted: Dataset, axis: string, what: st
 }
 
 /** Kept stored rows then all inserted rows, stable-sorted by the axis. */
-function sortedUnion(existing: Dataset, inserted: Dataset, keep: readonly number[], opts: MergeOptions): Dataset {
+function sortedUnion(
+  existing: Dataset,
+  inserted: Dataset,
+  keep: readonly number[],
+  opts: MergeOptions,
+): Dataset {
   const kept = takeRows(existing, opts.partitioningDim, keep);
   const union = concatRows([kept, inserted], opts.partitioningDim);
   const axis = union.variables.get(opts.axis)?.data as NDArray;
@@ -235,7 +243,9 @@ export function parseDuration(text: string): bigint {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Zµ]+)\s*$/.exec(text);
   const unit = m ? DURATION_UNITS[m[2] as string] : undefined;
   if (m === null || unit === undefined) {
-    throw new SchemaError(`invalid tolerance '${text}': expected a number and a unit (ns, us, ms, s, m, h, D)`);
+    throw new SchemaError(
+      `invalid tolerance '${text}': expected a number and a unit (ns, us, ms, s, m, h, D)`,
+    );
   }
   const [intPart, fracPart = ""] = (m[1] as string).split(".");
   const scale = unitNanoseconds(unit);
@@ -272,9 +282,12 @@ function toleranceTest(
     };
   }
   if (typeof tolerance === "string") {
-    throw new SchemaError(`a duration tolerance '${tolerance}' needs a datetime axis; '${axis}' is ${dtype}`, {
-      variable: axis,
-    });
+    throw new SchemaError(
+      `a duration tolerance '${tolerance}' needs a datetime axis; '${axis}' is ${dtype}`,
+      {
+        variable: axis,
+      },
+    );
   }
   if (dtype === "int64" || dtype === "uint64") {
     const tol = typeof tolerance === "bigint" ? tolerance : BigInt(Math.floor(tolerance));

@@ -46,7 +46,9 @@ describe("Zarr round trips on persistent stores", { timeout: 180_000 }, () => {
 
   it(`s3:// on a local moto server (${cases.length} cases)`, async () => {
     const server = moto as MotoServer;
-    const store = new ObjectStore(`s3://${server.bucket}/roundtrip`, { storageOptions: server.storageOptions });
+    const store = new ObjectStore(`s3://${server.bucket}/roundtrip`, {
+      storageOptions: server.storageOptions,
+    });
     await runAll(store, 16);
   });
 
@@ -61,7 +63,8 @@ describe("Zarr round trips on persistent stores", { timeout: 180_000 }, () => {
       const { readArray } = await import("../../src/zarr/index.js");
       const { canonicalSha256 } = await import("../helpers/zarr-cases.js");
       const a = await readArray(reopened, `case${i}/arr`);
-      if (canonicalSha256(a) !== canonicalSha256(c.data)) throw new Error(`${c.name}: values differ after reopen`);
+      if (canonicalSha256(a) !== canonicalSha256(c.data))
+        throw new Error(`${c.name}: values differ after reopen`);
     });
   });
 });
