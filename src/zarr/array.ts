@@ -31,6 +31,7 @@ import {
   itemSize,
   NAT,
   type Scalar,
+  storageConstructor,
 } from "../dtype.js";
 import { CodecError, SchemaError, StoreError } from "../errors.js";
 import type { JsonValue } from "../json.js";
@@ -38,6 +39,7 @@ import { NDArray, shapeSize } from "../ndarray.js";
 import { joinPath, type Store } from "../store/store.js";
 import { createLimiter, type Limiter, mapConcurrent } from "../util/concurrency.js";
 import { type ChunkContext, ChunkPipeline, effectiveCodecs } from "./codecs/pipeline.js";
+import { giveBuffer, isScratch, takeBuffer } from "./compression/buffers.js";
 import { BYTES_TO_BYTES_CODECS, decodeChainInto } from "./compression/index.js";
 import { allIndices, copyBox, fillWith, gridShape, isAllFill } from "./grid.js";
 import {
@@ -267,7 +269,7 @@ export async function writeArray(
         signal?.throwIfAborted();
         const start = c.map((i, d) => i * (layout.chunks[d] as number));
         const chunk = extractChunk(data, start, layout.chunks, fillValue);
-        if (isAllFill(chunk, dtype, fillValue)) return;
+        if (isAllFill(chunk, dtype, fillValue)) return recycle(chunk);
         const chunkPath = joinPath(path, chunkKey(DEFAULT_CHUNK_KEY_ENCODING, c));
         const bytes = await inner.encode(chunk, ctx(chunkPath, signal));
         signal?.throwIfAborted();
@@ -301,16 +303,32 @@ function ctx(key: string, signal: AbortSignal | undefined): ChunkContext {
   return signal === undefined ? { key } : { key, signal };
 }
 
-/** The chunk of `chunkShape` starting at `start`, padded with the fill value beyond the array's edge. */
+/**
+ * The chunk of `chunkShape` starting at `start`, padded with the fill value
+ * beyond the array's edge. Numeric chunks live in scratch memory
+ * (`takeBuffer`): the codec workers hand it back for the next chunk.
+ */
 function extractChunk(
   data: NDArray,
   start: readonly number[],
   chunkShape: readonly number[],
   fill: Scalar,
 ): AnyStorage {
-  const out = allocate(data.dtype, shapeSize(chunkShape));
+  const n = shapeSize(chunkShape);
+  const dtype = data.dtype;
+  const out =
+    dtype === "string"
+      ? allocate(dtype, n)
+      : new (
+          storageConstructor(dtype) as unknown as new (
+            b: ArrayBuffer,
+            o: number,
+            n: number,
+          ) => AnyStorage
+        )(takeBuffer(n * itemSize(dtype)).buffer as ArrayBuffer, 0, n);
   const extent = chunkShape.map((c, d) => Math.min(c, (data.shape[d] as number) - (start[d] as number)));
-  if (extent.some((e, d) => e < (chunkShape[d] as number))) fillWith(out, data.dtype, fill, true);
+  // Scratch memory may hold an earlier chunk: pad explicitly.
+  if (extent.some((e, d) => e < (chunkShape[d] as number))) fillWith(out, dtype, fill, false);
   copyBox(
     data.data,
     data.shape,
@@ -345,12 +363,21 @@ async function encodeShard(
         // Inner chunks entirely beyond the array are never written (FORMAT §6.6).
         if (start.some((s, d) => s >= (shape[d] as number))) return undefined;
         const chunk = extractChunk(data, start, sharding.innerShape, fill);
-        if (isAllFill(chunk, data.dtype, fill)) return undefined;
+        if (isAllFill(chunk, data.dtype, fill)) return recycle(chunk);
         return sharding.inner.encode(chunk, context);
       }),
     ),
   );
-  return assembleShard(encoded, sharding.count);
+  const shard = assembleShard(encoded, sharding.count);
+  // Copied into the shard: encoded chunks in scratch memory serve the next ones.
+  for (const e of encoded) if (e !== undefined) recycle(e);
+  return shard;
+}
+
+/** Gives the buffer of `storage` back to the scratch cache when it came from there (the caller owns it). */
+function recycle(storage: AnyStorage): undefined {
+  if (!Array.isArray(storage) && isScratch(storage.buffer)) giveBuffer(storage.buffer);
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------

@@ -153,6 +153,30 @@ export async function decodeParsed(chain: readonly ParsedCodec[], data: Uint8Arr
 }
 
 /**
+ * Encodes straight into `target` when the chain is exactly one zstd codec
+ * and this thread's backend can write into caller memory (see
+ * `ZstdBackend.compressInto`): returns the frame's size, or -1 having done
+ * nothing (another chain or backend, or `target` below the compress bound).
+ *
+ * @throws StageError
+ */
+export async function encodeParsedInto(
+  chain: readonly ParsedCodec[],
+  data: Uint8Array,
+  target: Uint8Array,
+): Promise<number> {
+  const zstd = chain[0];
+  if (chain.length !== 1 || zstd?.name !== "zstd") return -1;
+  const backend = await zstdBackend();
+  if (backend.compressInto === undefined) return -1;
+  try {
+    return backend.compressInto(data, zstd.level, zstd.checksum, target);
+  } catch (err) {
+    throw new StageError("zstd", "encode", messageOf(err), { cause: err });
+  }
+}
+
+/**
  * Decodes straight into `target` when the chain is one zstd codec, possibly
  * under crc32c layers, and this thread's zstd backend can write into caller
  * memory: the checksums are verified, then the frame is decompressed into

@@ -23,6 +23,7 @@
 import type { CodecDescriptor } from "../../codecs/index.js";
 import { get as getConfig } from "../../config.js";
 import { CodecError } from "../../errors.js";
+import { giveBuffer, isScratch, markScratch, takeBuffer } from "./buffers.js";
 import {
   decodeParsed,
   decodeParsedInto,
@@ -35,7 +36,7 @@ import {
 } from "./codecs.js";
 import { crc32c as crc32cImpl } from "./crc32c.js";
 import { IS_NODE, importNodeOnly } from "./runtime.js";
-import { zstdFrameHeader } from "./zstd.js";
+import { zstdCompressBound, zstdFrameHeader } from "./zstd.js";
 
 /** Names of bytes_to_bytes codecs handled here: "zstd", "gzip", "blosc", "crc32c". */
 export const BYTES_TO_BYTES_CODECS: readonly string[] = NAMES;
@@ -119,11 +120,24 @@ function poolThreads(op: "encode" | "decode", chain: readonly ParsedCodec[], dat
   return workBytes(op, chain, data) >= INLINE_BELOW_BYTES ? workers : 0;
 }
 
-/** A transferable copy of `data`, unless the caller handed it over and it is a whole, unshared buffer. */
+/**
+ * A transferable copy of `data` (in recycled memory), unless the caller
+ * handed it over and its buffer is whole or scratch memory from
+ * `takeBuffer` (whose whole capacity may move).
+ */
 function transferable(data: Uint8Array, handedOver: boolean): Uint8Array {
   const whole =
     data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-  return handedOver && whole ? data : data.slice();
+  if (handedOver && (whole || isScratch(data.buffer))) return data;
+  const copy = takeBuffer(data.byteLength);
+  copy.set(data);
+  return copy;
+}
+
+/** Memory a worker may write a one-zstd chain's frame into, so that it need not allocate it. */
+function encodeTarget(op: "encode" | "decode", chain: readonly ParsedCodec[], data: Uint8Array) {
+  if (op !== "encode" || chain.length !== 1 || chain[0]?.name !== "zstd") return undefined;
+  return takeBuffer(zstdCompressBound(data.length)).buffer as ArrayBuffer;
 }
 
 async function run(
@@ -147,6 +161,7 @@ async function run(
           chain,
           transferable(data, ctx.transfer === true),
           ctx.signal,
+          encodeTarget(op, chain, data),
         );
       } catch (err) {
         checkAborted(ctx.signal);
@@ -156,7 +171,13 @@ async function run(
         if (data.byteLength !== length) throw toCodecError(err, ctx, op);
       }
       if (outcome !== undefined) {
-        if (outcome.ok) return outcome.data;
+        if (outcome.ok) {
+          // Transferred out and back: nothing else can reference these buffers.
+          for (const spare of outcome.spares) giveBuffer(spare);
+          // A frame written into the target is scratch memory the caller may give back.
+          if (outcome.inTarget) markScratch(outcome.data.buffer);
+          return outcome.data;
+        }
         const f = outcome.failure;
         throw toCodecError(new StageError(f.codec, f.op, f.message), ctx, op);
       }

@@ -15,7 +15,7 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { ParsedCodec } from "./codecs.js";
-import type { PoolFailure, PoolTask } from "./worker.js";
+import type { PoolFailure, PoolResult, PoolTask } from "./worker.js";
 
 const WORKER_FILE = fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url),
@@ -45,14 +45,24 @@ function getPool(threads: number): Piscina<PoolTask, unknown> {
   return pool;
 }
 
-/** Output of a pool task: the bytes, or the codec failure the worker reported. */
+/**
+ * Output of a pool task: the bytes and the task's buffers handed back for
+ * reuse (`spares`: the input's, an unused target), or the codec failure the
+ * worker reported.
+ */
 export type PoolOutcome =
-  | { readonly ok: true; readonly data: Uint8Array }
+  | {
+      readonly ok: true;
+      readonly data: Uint8Array;
+      readonly spares: readonly ArrayBuffer[];
+      readonly inTarget: boolean;
+    }
   | { readonly ok: false; readonly failure: PoolFailure };
 
 /**
- * Runs `chain` on `data` in a worker. `data`'s ArrayBuffer is transferred
- * (detached here): the caller passes a buffer nothing else uses.
+ * Runs `chain` on `data` in a worker. `data`'s ArrayBuffer (and `target`,
+ * memory an encoded frame may be written to) is transferred (detached
+ * here): the caller passes buffers nothing else uses.
  *
  * @throws whatever piscina throws when the pool itself fails (worker cannot
  * start, abort): callers fall back to the calling thread or propagate.
@@ -63,14 +73,15 @@ export async function runInPool(
   chain: readonly ParsedCodec[],
   data: Uint8Array,
   signal: AbortSignal | undefined,
+  target?: ArrayBuffer,
 ): Promise<PoolOutcome> {
   const p = getPool(threads);
-  const result = await p.run(
-    { op, chain, data },
-    { transferList: [data.buffer as ArrayBuffer], signal: signal ?? null },
-  );
-  if (result instanceof Uint8Array) return { ok: true, data: result };
-  return { ok: false, failure: result as PoolFailure };
+  const transferList = [data.buffer as ArrayBuffer];
+  if (target !== undefined) transferList.push(target);
+  const task: PoolTask = target === undefined ? { op, chain, data } : { op, chain, data, target };
+  const result = (await p.run(task, { transferList, signal: signal ?? null })) as PoolResult | PoolFailure;
+  if ("failed" in result) return { ok: false, failure: result };
+  return { ok: true, data: result.data, spares: result.spares, inTarget: result.inTarget };
 }
 
 /** Size of the live pool and how many tasks it has completed; `null` when no pool runs. */

@@ -26,6 +26,13 @@ export interface ZstdBackend {
   readonly name: ZstdBackendName;
   /** One frame with content size; `checksum` adds the 4-byte content checksum. */
   compress(data: Uint8Array, level: number, checksum: boolean): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Like {@link compress}, writing the frame at the start of `target`;
+   * returns its size, or -1 (writing nothing) when `target` is smaller than
+   * zstd's compress bound of `data` ({@link zstdCompressBound}). Only
+   * backends that can write into caller memory have it.
+   */
+  compressInto?(data: Uint8Array, level: number, checksum: boolean, target: Uint8Array): number;
   /** Decodes one or more concatenated frames. Throws on corrupt or truncated input. */
   decompress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /**
@@ -134,17 +141,26 @@ function napiBackend(b: NapiBinding): ZstdBackend {
   let scratch = new Uint8Array(0);
   const maxLevel = b.maxCLevel();
   const minLevel = b.minCLevel();
+  const configured = (level: number, checksum: boolean): NapiCCtx => {
+    cctx ??= new b.CCtx();
+    cctx.reset(b.ResetDirective.sessionAndParameters);
+    cctx.setParameter(b.CParameter.compressionLevel, Math.min(maxLevel, Math.max(minLevel, level)));
+    cctx.setParameter(b.CParameter.checksumFlag, checksum ? 1 : 0);
+    cctx.setParameter(b.CParameter.contentSizeFlag, 1);
+    return cctx;
+  };
   return {
     name: "napi",
+    compressInto(data, level, checksum, target) {
+      if (target.length < b.compressBound(data.length)) return -1;
+      const c = configured(level, checksum);
+      return c.compress2(target, data);
+    },
     compress(data, level, checksum) {
-      cctx ??= new b.CCtx();
-      cctx.reset(b.ResetDirective.sessionAndParameters);
-      cctx.setParameter(b.CParameter.compressionLevel, Math.min(maxLevel, Math.max(minLevel, level)));
-      cctx.setParameter(b.CParameter.checksumFlag, checksum ? 1 : 0);
-      cctx.setParameter(b.CParameter.contentSizeFlag, 1);
+      const c = configured(level, checksum);
       const bound = b.compressBound(data.length);
       if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, scratch.length * 2));
-      const n = cctx.compress2(scratch, data);
+      const n = c.compress2(scratch, data);
       // An exact-size copy with its own ArrayBuffer (transferable, no slack).
       const out = scratch.slice(0, n);
       // Do not keep a huge scratch buffer alive after an exceptional chunk.
@@ -206,6 +222,15 @@ function napiBackend(b: NapiBinding): ZstdBackend {
       return out;
     },
   };
+}
+
+/**
+ * zstd's worst-case frame size for `size` input bytes (`ZSTD_COMPRESSBOUND`
+ * of zstd.h): a target of this size always holds the frame.
+ */
+export function zstdCompressBound(size: number): number {
+  const small = 128 * 1024;
+  return size + Math.floor(size / 256) + (size < small ? Math.floor((small - size) / 2048) : 0);
 }
 
 /** A fresh, exact-size Uint8Array over its own ArrayBuffer; not zero-filled under Node. */
