@@ -338,15 +338,166 @@ export function compareVariable(
 /** What the check pass learnt about one file. */
 interface Planned {
   file: string;
+  /** The checked dataset, or undefined when it did not fit in {@link KEEP_BYTES} (read again to write). */
   dataset: Dataset | undefined;
   rows: number;
   bytes: number;
+  /** Partitions its rows go to. */
   paths: string[];
+}
+
+/** The outcome of the check pass: what to create (if needed) and write. */
+interface Plan {
+  files: Planned[];
+  schema: DatasetSchema;
+  axis: string;
+  partitioning: Partitioning;
 }
 
 /** A short description of a partitioning for messages: its JSON. */
 function describe(p: Partitioning): string {
   return JSON.stringify(p.toJSON());
+}
+
+/**
+ * Opens the target read-write, or returns undefined when there is none
+ * (then `--key` is required). Checks `--key` against an existing
+ * collection's partitioning and warns that `--profile`/`--catalog` do not
+ * apply to it.
+ */
+async function openTarget(url: string, opts: IngestOptions, io: CliIO): Promise<Collection | undefined> {
+  let col: Collection;
+  try {
+    col = await openCollection(url, { mode: "rw", ...(io.signal ? { signal: io.signal } : {}) });
+  } catch (err) {
+    if (!isZCollectionError(err, "CollectionNotFoundError")) throw err;
+    if (opts.key === undefined) {
+      throw new UsageError(`no collection at '${url}': give --key date|cycle|cycle_pass to create one`);
+    }
+    return undefined;
+  }
+  if (opts.key !== undefined) {
+    const current = col.partitioning;
+    const date = current instanceof DatePartitioning ? current : undefined;
+    const asked = partitioningFor(
+      opts.key,
+      col.axis,
+      opts.time ?? date?.variable ?? "time",
+      opts.resolution ?? date?.resolution ?? "D",
+    );
+    if (describe(asked) !== describe(current)) {
+      throw new UsageError(
+        `--key ${opts.key} asks for partitioning ${describe(asked)} but the collection at '${url}' uses ${describe(current)}`,
+      );
+    }
+  }
+  for (const [flag, given] of [
+    ["--profile", opts.profile !== undefined],
+    ["--catalog", opts.catalog === true],
+  ] as const) {
+    if (given) io.stderr.write(`warning: ${flag} is ignored: the collection at '${url}' exists\n`);
+  }
+  return col;
+}
+
+/**
+ * Reads one file with its key variables; for an existing collection (or
+ * the first file's settings) the axis must match.
+ */
+async function prepare(
+  file: string,
+  opts: IngestOptions,
+  known: { axis?: string; partitioning?: Partitioning },
+  signal?: AbortSignal,
+): Promise<{ dataset: Dataset; schema: DatasetSchema; axis: string }> {
+  const opened = await readProduct(file, opts, signal);
+  if (known.axis !== undefined && opened.axis !== known.axis) {
+    throw new SchemaError(
+      `the partition axis of the file is '${opened.axis}' but the collection's is '${known.axis}' (choose it with --axis)`,
+      { dimension: opened.axis },
+    );
+  }
+  const p = known.partitioning;
+  const keys =
+    p !== undefined
+      ? p.name === "date"
+        ? []
+        : [...p.axis]
+      : opts.key === "cycle"
+        ? ["cycle_number"]
+        : opts.key === "cycle_pass"
+          ? ["cycle_number", "pass_number"]
+          : [];
+  const { dataset, schema } = withKeyVariables(opened.dataset, opened.schema, opened.axis, keys);
+  return { dataset, schema, axis: opened.axis };
+}
+
+/**
+ * The check pass: every file read, given its key variables, conformed to
+ * the collection schema (the first file's for a new collection) and split
+ * into partitions, before anything is written.
+ *
+ * @throws errors naming the file (see {@link naming}).
+ */
+async function planIngest(
+  files: readonly string[],
+  opts: IngestOptions,
+  col: Collection | undefined,
+  progress: (done: number, label: string) => void,
+  signal?: AbortSignal,
+): Promise<Plan> {
+  const known: { axis?: string; partitioning?: Partitioning; schema?: DatasetSchema } =
+    col === undefined ? {} : { axis: col.axis, partitioning: col.partitioning, schema: col.schema };
+  let kept = 0;
+  const planned: Planned[] = [];
+  for (const [i, file] of files.entries()) {
+    progress(i, `reading ${file}`);
+    try {
+      const { dataset, schema, axis } = await prepare(file, opts, known, signal);
+      if (known.partitioning === undefined) {
+        // First file of a new collection: it decides the schema, the axis and the partitioning.
+        const time = opts.key === "date" ? findTimeVariable(dataset, axis, opts.time) : "";
+        known.partitioning = partitioningFor(opts.key as IngestKey, axis, time, opts.resolution ?? "D");
+        known.axis = axis;
+        known.schema = schema.withPartitionAxis(axis);
+      }
+      const checked = conform(dataset, known.schema as DatasetSchema);
+      const bytes = checked.nbytes;
+      const keep = kept + bytes <= KEEP_BYTES;
+      if (keep) kept += bytes;
+      planned.push({
+        file,
+        dataset: keep ? checked : undefined,
+        rows: checked.dimensions[axis] ?? 0,
+        bytes,
+        paths: [...new Set(known.partitioning.splitGrouped(checked).map((g) => g.path))],
+      });
+    } catch (err) {
+      throw naming(err, file);
+    }
+  }
+  return {
+    files: planned,
+    schema: known.schema as DatasetSchema,
+    axis: known.axis as string,
+    partitioning: known.partitioning as Partitioning,
+  };
+}
+
+/** Warns when, with `replace`, a file of this run overwrites a partition an earlier file of the run wrote. */
+function warnReplaced(plan: Plan, io: CliIO): void {
+  const writer = new Map<string, string>();
+  for (const p of plan.files) {
+    for (const path of p.paths) {
+      const previous = writer.get(path);
+      if (previous !== undefined && previous !== p.file) {
+        io.stderr.write(
+          `warning: '${p.file}' replaces partition ${path} written from '${previous}' (--merge concat, time_series or upsert combine them)\n`,
+        );
+      }
+      writer.set(path, p.file);
+    }
+  }
 }
 
 /**
@@ -368,154 +519,52 @@ export async function ingest(
   const started = performance.now();
   const signal = io.signal;
   mergeStrategy(opts); // usage errors first
-  if (opts.resolution !== undefined && opts.key !== undefined && opts.key !== "date") {
-    throw new UsageError(`--resolution applies to --key date only (got --key ${opts.key})`);
-  }
-  if (opts.time !== undefined && opts.key !== undefined && opts.key !== "date") {
-    throw new UsageError(`--time applies to --key date only (got --key ${opts.key})`);
-  }
-
-  let col: Collection | undefined;
-  try {
-    col = await openCollection(url, { mode: "rw", ...(signal ? { signal } : {}) });
-  } catch (err) {
-    if (!isZCollectionError(err, "CollectionNotFoundError")) throw err;
-  }
-  if (col === undefined) {
-    if (opts.key === undefined) {
-      throw new UsageError(`no collection at '${url}': give --key date|cycle|cycle_pass to create one`);
-    }
-    if (opts.profile !== undefined) config.set({ "codec.profile": opts.profile });
-  } else {
-    if (opts.key !== undefined) {
-      const current = col.partitioning;
-      const date = current instanceof DatePartitioning ? current : undefined;
-      const asked = partitioningFor(
-        opts.key,
-        col.axis,
-        opts.time ?? date?.variable ?? "time",
-        opts.resolution ?? date?.resolution ?? "D",
-      );
-      if (describe(asked) !== describe(current)) {
-        throw new UsageError(
-          `--key ${opts.key} asks for partitioning ${describe(asked)} but the collection at '${url}' uses ${describe(current)}`,
-        );
-      }
-    }
-    for (const [flag, given] of [
-      ["--profile", opts.profile !== undefined],
-      ["--catalog", opts.catalog === true],
-    ] as const) {
-      if (given) io.stderr.write(`warning: ${flag} is ignored: the collection at '${url}' exists\n`);
+  for (const [flag, given] of [
+    ["--resolution", opts.resolution !== undefined],
+    ["--time", opts.time !== undefined],
+  ] as const) {
+    if (given && opts.key !== undefined && opts.key !== "date") {
+      throw new UsageError(`${flag} applies to --key date only (got --key ${opts.key})`);
     }
   }
-
-  // Pass 1: read and check every file.
+  const existing = await openTarget(url, opts, io);
   const bar = progressBar(io.stderr, "ingest");
   const total = files.length * 2;
-  let schema: DatasetSchema | undefined = col?.schema;
-  let partitioning: Partitioning | undefined = col?.partitioning;
-  let axis: string | undefined = col?.axis;
-  let kept = 0;
-  const plan: Planned[] = [];
-  const prepare = async (
-    file: string,
-  ): Promise<{ dataset: Dataset; schema: DatasetSchema; axis: string }> => {
-    const opened = await readProduct(file, opts, signal);
-    let ds = opened.dataset;
-    let fileSchema = opened.schema;
-    if (axis !== undefined && opened.axis !== axis) {
-      throw new SchemaError(
-        `the partition axis of the file is '${opened.axis}' but the collection's is '${axis}' (choose it with --axis)`,
-        { dimension: opened.axis },
-      );
-    }
-    const keyVars =
-      partitioning !== undefined
-        ? partitioning.name === "date"
-          ? []
-          : [...partitioning.axis]
-        : opts.key === "cycle"
-          ? ["cycle_number"]
-          : opts.key === "cycle_pass"
-            ? ["cycle_number", "pass_number"]
-            : [];
-    ({ dataset: ds, schema: fileSchema } = withKeyVariables(ds, fileSchema, opened.axis, keyVars));
-    return { dataset: ds, schema: fileSchema, axis: opened.axis };
-  };
-  try {
-    for (const [i, file] of files.entries()) {
-      bar.update({ done: i, total, label: `reading ${file}` });
-      try {
-        const { dataset, schema: fileSchema, axis: fileAxis } = await prepare(file);
-        if (partitioning === undefined) {
-          // First file of a new collection: it decides the schema, the axis and the partitioning.
-          axis = fileAxis;
-          const timeVar = opts.key === "date" ? findTimeVariable(dataset, axis, opts.time) : "";
-          partitioning = partitioningFor(opts.key as IngestKey, axis, timeVar, opts.resolution ?? "D");
-          schema = fileSchema.withPartitionAxis(axis);
-        }
-        const checked = conform(dataset, schema as DatasetSchema);
-        const paths = [...new Set(partitioning.splitGrouped(checked).map((g) => g.path))];
-        const bytes = checked.nbytes;
-        const keep = kept + bytes <= KEEP_BYTES;
-        if (keep) kept += bytes;
-        plan.push({
-          file,
-          dataset: keep ? checked : undefined,
-          rows: checked.dimensions[axis as string] ?? 0,
-          bytes,
-          paths,
-        });
-      } catch (err) {
-        if (err instanceof UsageError) throw err;
-        throw naming(err, file);
-      }
-    }
 
+  const work = async (): Promise<Omit<IngestSummary, "seconds">> => {
+    const plan = await planIngest(
+      files,
+      opts,
+      existing,
+      (done, label) => bar.update({ done, total, label }),
+      signal,
+    );
     const strategy = mergeStrategy(
       opts,
-      compareVariable(schema as DatasetSchema, axis as string, partitioning as Partitioning, opts.merge),
+      compareVariable(plan.schema, plan.axis, plan.partitioning, opts.merge),
     );
+    if (strategy === undefined || strategy === "replace") warnReplaced(plan, io);
 
-    // Same partition written by two files of this run with `replace`: the later one wins; say so.
-    if (strategy === undefined || strategy === "replace") {
-      const writer = new Map<string, string>();
-      for (const p of plan) {
-        for (const path of p.paths) {
-          const previous = writer.get(path);
-          if (previous !== undefined && previous !== p.file) {
-            io.stderr.write(
-              `warning: '${p.file}' replaces partition ${path} written from '${previous}' (--merge concat, time_series or upsert combine them)\n`,
-            );
-          }
-          writer.set(path, p.file);
-        }
-      }
-    }
-
-    // Pass 2: create if needed, then insert file by file.
-    if (col === undefined) {
-      col = await createCollection(url, {
-        schema: schema as DatasetSchema,
-        axis: axis as string,
-        partitioning: partitioning as Partitioning,
+    const col =
+      existing ??
+      (await createCollection(url, {
+        schema: plan.schema,
+        axis: plan.axis,
+        partitioning: plan.partitioning,
         ...(opts.catalog === true ? { catalogEnabled: true } : {}),
-      });
-    }
-    const target = col;
+      }));
     const written = new Set<string>();
-    for (const [i, p] of plan.entries()) {
+    for (const [i, p] of plan.files.entries()) {
       let ds = p.dataset;
       if (ds === undefined) {
         try {
-          ds = conform((await prepare(p.file)).dataset, target.schema);
+          ds = conform((await prepare(p.file, opts, plan, signal)).dataset, col.schema);
         } catch (err) {
           throw naming(err, p.file);
         }
       }
-      p.dataset = undefined; // release memory as we go
-      const paths = await target.insert(ds, {
+      p.dataset = undefined; // release the memory as we go
+      const paths = await col.insert(ds, {
         ...(strategy === undefined ? {} : { merge: strategy }),
         onProgress: (q) =>
           bar.update({ done: files.length + i, total, label: `writing ${q.partition ?? ""}` }),
@@ -524,20 +573,27 @@ export async function ingest(
       for (const path of paths) written.add(path);
       bar.update({ done: files.length + i + 1, total, label: p.file });
     }
-    bar.stop();
-    const summary: IngestSummary = {
-      files: plan.length,
-      rows: plan.reduce((n, p) => n + p.rows, 0),
+    return {
+      files: plan.files.length,
+      rows: plan.files.reduce((n, p) => n + p.rows, 0),
       partitions: written.size,
-      bytes: plan.reduce((n, p) => n + p.bytes, 0),
-      seconds: (performance.now() - started) / 1000,
+      bytes: plan.files.reduce((n, p) => n + p.bytes, 0),
     };
-    io.stdout.write(
-      `ingested ${summary.files} file(s): ${summary.rows} rows, ${summary.partitions} partition(s) written, ` +
-        `${megabytes(summary.bytes)} MB decoded, ${summary.seconds.toFixed(2)} s\n`,
-    );
-    return 0;
+  };
+
+  let done: Omit<IngestSummary, "seconds">;
+  try {
+    // A new collection's variables take their codecs from the profile in force when their schema is built.
+    done = await (existing === undefined && opts.profile !== undefined
+      ? config.override({ "codec.profile": opts.profile }, work)
+      : work());
   } finally {
     bar.stop();
   }
+  const seconds = (performance.now() - started) / 1000;
+  io.stdout.write(
+    `ingested ${done.files} file(s): ${done.rows} rows, ${done.partitions} partition(s) written, ` +
+      `${megabytes(done.bytes)} MB decoded, ${seconds.toFixed(2)} s\n`,
+  );
+  return 0;
 }

@@ -45,11 +45,3 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
-
-/** The user declined or interrupted the operation: the message (e.g. `aborted`) and exit status 1. */
-export class AbortedError extends Error {
-  constructor(message = "aborted") {
-    super(message);
-    this.name = "AbortedError";
-  }
-}

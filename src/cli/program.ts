@@ -20,7 +20,7 @@ import { type ExpressionError, isZCollectionError } from "../errors.js";
 import { RESOLUTIONS } from "../partitioning/index.js";
 import { oneLine } from "./format.js";
 import type { IngestKey, IngestMerge } from "./ingest.js";
-import { AbortedError, type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import type { QueryFormat } from "./query.js";
 
 function packageVersion(): string {
@@ -122,7 +122,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option(
       "--limit <n>",
       "print at most n rows (default 20 for table, all for csv/json)",
-      nonNegativeInteger,
+      positiveInteger("--limit"),
     )
     .action(
       async (
@@ -230,10 +230,6 @@ export function reportError(err: unknown, io: CliIO): number {
     io.stderr.write(`${oneLine(text)}\n`);
     if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
   };
-  if (err instanceof AbortedError) {
-    print(message);
-    return EXIT_USAGE;
-  }
   if (err instanceof Error && err.name === "AbortError") {
     print("error: interrupted");
     return EXIT_USAGE;

@@ -21,7 +21,7 @@ import {
   scalarText,
   truncate,
 } from "../../src/cli/format.js";
-import { AbortedError, UsageError } from "../../src/cli/io.js";
+import { UsageError } from "../../src/cli/io.js";
 import { reportError } from "../../src/cli/program.js";
 import { progressBar } from "../../src/cli/progress.js";
 import { NAT } from "../../src/dtype.js";
@@ -178,7 +178,6 @@ describe("errors and exit codes", () => {
         1,
         "error: --tolerance applies to --merge upsert_within only",
       ],
-      [new AbortedError(), 1, "aborted"],
       [new DOMException("This operation was aborted", "AbortError"), 1, "error: interrupted"],
       [new TypeError("boom"), 2, "error: boom"],
     ];

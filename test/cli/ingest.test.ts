@@ -228,10 +228,11 @@ describe("ingest", { concurrency: 2 }, () => {
 
     // Nothing is created either when a later file of a new collection is bad.
     const fresh = join(root.dir, "fresh");
-    const [create, usage, tolerance, ls] = await runAll([
+    const [create, usage, tolerance, otherKey, ls] = await runAll([
       { args: ["ingest", fresh, good, truncated, "--key", "date"] },
       { args: ["ingest", join(root.dir, "nokey"), good] },
       { args: ["ingest", target, good, "--merge", "upsert", "--tolerance", "1s"] },
+      { args: ["ingest", target, good, "--key", "date", "--resolution", "M"] },
       { args: ["ls", target] },
     ]);
     assert.equal(create?.code, 2);
@@ -247,6 +248,12 @@ describe("ingest", { concurrency: 2 }, () => {
       tolerance?.stderr,
       "error: --tolerance applies to --merge upsert_within only (got --merge upsert)\n",
     );
+    assert.equal(otherKey?.code, 1);
+    assert.equal(
+      otherKey?.stderr,
+      `error: --key date asks for partitioning {"name":"date","variable":"time","resolution":"M","dimension":"time"} ` +
+        `but the collection at '${target}' uses {"name":"date","variable":"time","resolution":"D","dimension":"time"}\n`,
+    );
     assert.equal(assertOk(ls, "ls").stdout, "year=2010/month=07/day=18\n");
     assert.deepEqual(await snapshot(target), before);
   });
@@ -254,7 +261,18 @@ describe("ingest", { concurrency: 2 }, () => {
   it("Sentinel-6A: two passes by cycle_pass from /data_01", async () => {
     const target = join(root.dir, "s6a");
     const r = assertOk(
-      await runCli(["ingest", target, ...S6A.map(data), "--key", "cycle_pass", "--group", "/data_01"]),
+      await runCli([
+        "ingest",
+        target,
+        ...S6A.map(data),
+        "--key",
+        "cycle_pass",
+        "--group",
+        "/data_01",
+        "--profile",
+        "local-fast",
+        "--catalog",
+      ]),
       "ingest",
     );
     assert.deepEqual(summary(r), { ...summary(r), files: 2, rows: 1200, partitions: 2 });
@@ -277,6 +295,21 @@ describe("ingest", { concurrency: 2 }, () => {
       dimension: "time",
     });
     assert.deepEqual(info.variables.cycle_number, { dtype: "int32", dimensions: ["time"], immutable: false });
+    // the new collection took the codec profile and the catalog asked for
+    const config = JSON.parse(await readFile(join(target, "_zcollection.json"), "utf8"));
+    assert.deepEqual(config.catalog, { enabled: true });
+    const ssha = config.schema.groups
+      .find((g: { name: string }) => g.name === "ku")
+      .variables.find((v: { name: string }) => v.name === "ssha");
+    assert.deepEqual(ssha.codecs, {
+      array_to_array: [],
+      array_to_bytes: { name: "bytes", configuration: { endian: "little" } },
+      bytes_to_bytes: [{ name: "zstd", configuration: { level: 3, checksum: false } }],
+      sharded: false,
+      shard_target_bytes: null,
+    });
+    const catalog = JSON.parse(await readFile(join(target, "_catalog", "state.json"), "utf8"));
+    assert.deepEqual(catalog.paths, ["cycle_number=14/pass_number=191", "cycle_number=14/pass_number=192"]);
     const rows = JSON.parse(assertOk(query, "query").stdout) as Row[];
     assert.equal(rows.length, 1200);
     assert.deepEqual(Object.keys(rows[0] as Row), [...names, ...more]);
