@@ -20,6 +20,7 @@
  * @module
  */
 
+import { basename } from "node:path";
 import type { Collection } from "../collection/index.js";
 import { createCollection, openCollection } from "../collection/index.js";
 import * as config from "../config.js";
@@ -66,6 +67,8 @@ export interface IngestOptions {
   profile?: string;
   /** Maintain a catalog in a new collection. */
   catalog?: boolean;
+  /** Decoded bytes kept in memory between the check and the write pass (default {@link KEEP_BYTES}). */
+  keepBytes?: number;
 }
 
 /** What an ingest did. */
@@ -451,7 +454,7 @@ async function planIngest(
   let kept = 0;
   const planned: Planned[] = [];
   for (const [i, file] of files.entries()) {
-    progress(i, `reading ${file}`);
+    progress(i, `reading ${basename(file)}`);
     try {
       const { dataset, schema, axis } = await prepare(file, opts, known, signal);
       if (known.partitioning === undefined) {
@@ -463,7 +466,7 @@ async function planIngest(
       }
       const checked = conform(dataset, known.schema as DatasetSchema);
       const bytes = checked.nbytes;
-      const keep = kept + bytes <= KEEP_BYTES;
+      const keep = kept + bytes <= (opts.keepBytes ?? KEEP_BYTES);
       if (keep) kept += bytes;
       planned.push({
         file,
@@ -571,7 +574,7 @@ export async function ingest(
         ...(signal ? { signal } : {}),
       });
       for (const path of paths) written.add(path);
-      bar.update({ done: files.length + i + 1, total, label: p.file });
+      bar.update({ done: files.length + i + 1, total, label: basename(p.file) });
     }
     return {
       files: plan.files.length,

@@ -11,9 +11,12 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ingest } from "../../src/cli/ingest.js";
+import { openCollection } from "../../src/collection/index.js";
+import { datetime64, formatDatetime64 } from "../../src/dtype.js";
 import { closeTo, DATA_DIR, type ExpectedFile, expectedFor } from "../netcdf/expected.js";
 import { writeNetCDF3 } from "../netcdf/nc3-writer.js";
-import { type CliResult, runAll, runCli, tempDir } from "./helpers.js";
+import { type CliResult, captureIO, runAll, runCli, tempDir } from "./helpers.js";
 
 const S6A = [
   "S6A_P4_2__HR_RED__NR_014_191_20210403T004056_20210403T005056_F00.nc",
@@ -256,6 +259,34 @@ describe("ingest", { concurrency: 2 }, () => {
     );
     assert.equal(assertOk(ls, "ls").stdout, "year=2010/month=07/day=18\n");
     assert.deepEqual(await snapshot(target), before);
+  });
+
+  it("re-reads files that exceed the memory budget, and warns when a later file of the run replaces a partition", async () => {
+    const target = join(root.dir, "in-process");
+    const io = await captureIO();
+    // keepBytes 0: nothing is kept from the check pass, every file is read again to be written
+    const code = await ingest(target, ASCAT.map(data), { key: "date", resolution: "h", keepBytes: 0 }, io);
+    assert.equal(code, 0, io.stderr.text);
+    // orbit 45145 runs 08:42-10:23 and orbit 45146 10:24-12:05: both write hour 10, the second one wins
+    assert.equal(
+      io.stderr.text,
+      `warning: '${data(ASCAT[1] as string)}' replaces partition year=2015/month=07/day=02/hour=10 written from ` +
+        `'${data(ASCAT[0] as string)}' (--merge concat, time_series or upsert combine them)\n`,
+    );
+    const s = summary({ code, stdout: io.stdout.text, stderr: "" });
+    assert.deepEqual(s, { ...s, files: 2, rows: 3264, partitions: 5 });
+    const col = await openCollection(target);
+    assert.deepEqual(
+      await col.partitions(),
+      [8, 9, 10, 11, 12].map((h) => `year=2015/month=07/day=02/hour=${String(h).padStart(2, "0")}`),
+    );
+    const hour10 = await col.query({ filters: "hour == 10", variables: ["time"] });
+    const times = Array.from(hour10?.getVariable("time").array.data as BigInt64Array);
+    const orbit2 = datetime64("2015-07-02T10:24:00", "ns");
+    assert.ok(times.length > 0 && times.every((t) => t >= orbit2));
+    const first = await col.query({ filters: "hour == 8", variables: ["time"] });
+    const rowTimes = expectedFor(ASCAT[0] as string).variables["/time"]?.row_first_valid ?? {};
+    assert.equal(formatDatetime64(first?.getVariable("time").array.at(0) as bigint, "ns"), rowTimes["0"]);
   });
 
   it("Sentinel-6A: two passes by cycle_pass from /data_01", async () => {
