@@ -728,18 +728,41 @@ export async function readGroup(
   return { attributes: node.attributes };
 }
 
+/** Ancestor documents being checked or created, per store and key. */
+const creating = new WeakMap<Store, Map<string, Promise<void>>>();
+
 /**
  * Creates `{"attributes": {}, ...}` group documents for every ancestor of
  * `path` (root included, `path` itself excluded) whose `zarr.json` is absent
- * (FORMAT §5.2). Never rewrites an existing ancestor.
+ * (FORMAT §5.2). Never rewrites an existing ancestor. Concurrent calls on
+ * the same store share the check and the write of a common ancestor (e.g.
+ * the root while partitions are written in parallel): one `exists`, at most
+ * one PUT.
  */
 export async function ensureParentGroups(store: Store, path: string): Promise<void> {
   const parts = path.split("/").filter((p) => p.length > 0);
   const ancestors: string[] = [];
   for (let i = 0; i < parts.length; i++) ancestors.push(parts.slice(0, i).join("/"));
-  const present = await Promise.all(ancestors.map((a) => store.exists(metadataKey(a))));
-  const empty = encodeGroupMetadata({});
+  let pending = creating.get(store);
+  if (pending === undefined) {
+    pending = new Map();
+    creating.set(store, pending);
+  }
+  const inFlight = pending;
   await Promise.all(
-    ancestors.filter((_, i) => !present[i]).map((a) => store.writeBytes(metadataKey(a), empty)),
+    ancestors.map((a) => {
+      const key = metadataKey(a);
+      const running = inFlight.get(key);
+      if (running !== undefined) return running;
+      const task = (async () => {
+        if (!(await store.exists(key))) await store.writeBytes(key, encodeGroupMetadata({}));
+      })();
+      inFlight.set(key, task);
+      const forget = () => {
+        if (inFlight.get(key) === task) inFlight.delete(key);
+      };
+      task.then(forget, forget);
+      return task;
+    }),
   );
 }
