@@ -21,9 +21,12 @@ export interface ConfigValues {
 /** A configuration key. */
 export type ConfigKey = keyof ConfigValues;
 
+/** Cores available: `os.availableParallelism()` under Node (no static Node import), `navigator.hardwareConcurrency` in browsers. */
 function defaultWorkers(): number {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.("node:os") as { availableParallelism?: () => number } | undefined;
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  const n = nav?.hardwareConcurrency;
+  const n = os?.availableParallelism?.() ?? nav?.hardwareConcurrency;
   return typeof n === "number" && n > 0 ? n : 2;
 }
 
