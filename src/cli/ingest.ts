@@ -71,14 +71,17 @@ export interface IngestOptions {
   keepBytes?: number;
 }
 
-/** What an ingest did. */
+/** What an ingest did (the figures of its summary line). */
 export interface IngestSummary {
+  /** Files ingested. */
   files: number;
+  /** Rows ingested (along the partition axis), over all files. */
   rows: number;
   /** Distinct partitions written. */
   partitions: number;
   /** Decoded bytes of the data ingested. */
   bytes: number;
+  /** Wall-clock seconds of the whole command. */
   seconds: number;
 }
 
@@ -165,7 +168,8 @@ function integerOf(value: unknown): number | bigint | undefined {
  * `ds` with the integer key variables of a sequence partitioning: a root
  * variable of that name along `axis` is used as it is; a 0-d (or
  * one-element) variable or a global attribute of that name is repeated on
- * every row, as int32 (int64 beyond the int32 range).
+ * every row, as int32 (int64 beyond the int32 range, whatever the type of
+ * the attribute or variable, so that files agree on the dtype).
  *
  * @throws SchemaError naming the key variable when the file has neither.
  */
@@ -208,9 +212,9 @@ export function withKeyVariables(
         variable: name,
       });
     }
-    const small = typeof value === "number" && value >= -(2 ** 31) && value < 2 ** 31;
+    const small = value >= -(2 ** 31) && value < 2 ** 31;
     const dtype: DType = small ? "int32" : "int64";
-    added.set(name, NDArray.full(dtype, [rows], small ? value : BigInt(value)));
+    added.set(name, NDArray.full(dtype, [rows], small ? Number(value) : BigInt(value)));
   }
   if (added.size === 0) return { dataset: ds, schema };
   const builder = SchemaBuilder.from(schema);
