@@ -79,6 +79,8 @@ export interface BenchOptions {
   profile?: string;
   /** Seed of the `ssh` generator (default 0). */
   seed?: number;
+  /** Minimum time in milliseconds each machine-limit measurement runs per direction (default 1000; 0 = one pass). */
+  limitMillis?: number;
   /** Writes the results to this file as JSON (2-space indent, FORMAT §12). */
   json?: string;
   /** Receives each line of the human-readable report; default: nothing is printed. */
@@ -254,7 +256,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
       `zstd ${(await zstdBackend()).name}`,
   );
   const limitBytes = new Uint8Array(ssh.buffer, ssh.byteOffset, ssh.byteLength);
-  const measureLimit = () => machineLimit(limitBytes, { dir: limitDir, chunkBytes: 4096 * width * 4 });
+  const measureLimit = () =>
+    machineLimit(limitBytes, {
+      dir: limitDir,
+      chunkBytes: 4096 * width * 4,
+      minMillis: opts.limitMillis ?? 1000,
+    });
   try {
     const before = await measureLimit();
     const timings: Timing[] = [];
