@@ -91,6 +91,6 @@ zc("ingest", url("jason1"), ...products("JA1_"), "--key", "date", "--exclude-dim
 zc("query", url("jason1"), "--variables", "time,lat,lon,ssha,swh_ku", "--limit", "5");
 
 // 4. MetOp-A ASCAT swaths: one time per row, by hour.
-zc("ingest", url("ascat"), ...products("ascat_"), "--key", "date", "--resolution", "h", "--merge", "time_series");
+zc("ingest", url("ascat"), ...products("ascat_"), "--key", "date", "--resolution", "h");
 zc("ls", url("ascat"), "--filter", "hour >= 10");
 console.log(`\ncollections written under ${out}`);

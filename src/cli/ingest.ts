@@ -276,8 +276,8 @@ async function readProduct(file: string, opts: IngestOptions, signal?: AbortSign
 /**
  * The merge strategy of the options, as a function comparing the rows by
  * `compare` (the variable `time_series` and the upserts match rows on).
- * Without `--merge` the library default applies (the new rows replace the
- * partition).
+ * Without a strategy the library default applies (the new rows replace the
+ * partition); `ingest` passes `time_series` by default for date partitionings.
  *
  * @throws UsageError for `upsert_within` without `--tolerance`, a tolerance
  *   with another strategy, or an unreadable tolerance.
@@ -546,9 +546,13 @@ export async function ingest(
       (done, label) => bar.update({ done, total, label }),
       signal,
     );
+    // Date partitions gather several products (passes of one day): by default a new product
+    // replaces only the rows inside its own time window. One product per cycle/pass partition:
+    // by default it replaces the partition.
+    const mergeName = opts.merge ?? (plan.partitioning.name === "date" ? "time_series" : undefined);
     const strategy = mergeStrategy(
-      opts,
-      compareVariable(plan.schema, plan.axis, plan.partitioning, opts.merge),
+      { ...opts, merge: mergeName },
+      compareVariable(plan.schema, plan.axis, plan.partitioning, mergeName),
     );
     if (strategy === undefined || strategy === "replace") warnReplaced(plan, io);
 

@@ -156,7 +156,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .addOption(
       new Option(
         "--merge <strategy>",
-        "how new rows combine with a stored partition (default replace)",
+        "how new rows combine with a stored partition (default: time_series with --key date, else replace)",
       ).choices(["replace", "concat", "time_series", "upsert", "upsert_within"]),
     )
     .option("--tolerance <duration>", "tolerance of upsert_within, e.g. 500ms")

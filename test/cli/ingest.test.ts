@@ -265,7 +265,12 @@ describe("ingest", { concurrency: 2 }, () => {
     const target = join(root.dir, "in-process");
     const io = await captureIO();
     // keepBytes 0: nothing is kept from the check pass, every file is read again to be written
-    const code = await ingest(target, ASCAT.map(data), { key: "date", resolution: "h", keepBytes: 0 }, io);
+    const code = await ingest(
+      target,
+      ASCAT.map(data),
+      { key: "date", resolution: "h", keepBytes: 0, merge: "replace" },
+      io,
+    );
     assert.equal(code, 0, io.stderr.text);
     // orbit 45145 runs 08:42-10:23 and orbit 45146 10:24-12:05: both write hour 10, the second one wins
     assert.equal(
@@ -287,6 +292,26 @@ describe("ingest", { concurrency: 2 }, () => {
     const first = await col.query({ filters: "hour == 8", variables: ["time"] });
     const rowTimes = expectedFor(ASCAT[0] as string).variables["/time"]?.row_first_valid ?? {};
     assert.equal(formatDatetime64(first?.getVariable("time").array.at(0) as bigint, "ns"), rowTimes["0"]);
+  });
+
+  it("merges products into date partitions with time_series by default", async () => {
+    const target = join(root.dir, "in-process-default");
+    const io = await captureIO();
+    const code = await ingest(target, ASCAT.map(data), { key: "date", resolution: "h" }, io);
+    assert.equal(code, 0, io.stderr.text);
+    assert.equal(io.stderr.text, "");
+    const col = await openCollection(target);
+    const hour10 = await col.query({ filters: "hour == 10", variables: ["time"] });
+    const times = Array.from(hour10?.getVariable("time").array.data as BigInt64Array);
+    const orbit2 = datetime64("2015-07-02T10:24:00", "ns");
+    // Both orbits keep their rows of hour 10, in time order.
+    assert.ok(times.some((t) => t < orbit2) && times.some((t) => t >= orbit2));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    const all = await col.query({ variables: ["time"] });
+    assert.equal(all?.getVariable("time").shape[0], 3264);
   });
 
   it("Sentinel-6A: two passes by cycle_pass from /data_01", async () => {
