@@ -26,7 +26,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import h5wasm from "h5wasm/node";
+import type h5wasmNode from "h5wasm/node";
 import type { DType } from "../dtype.js";
 import { SchemaError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
@@ -42,10 +42,14 @@ import {
 } from "./raw.js";
 import type { Attributes, AttributeValue, NetCDFDimension } from "./types.js";
 
-type H5Module = Awaited<typeof h5wasm.ready>;
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+type H5Library = typeof h5wasmNode;
+type H5Module = Awaited<H5Library["ready"]>;
+type H5File = InstanceType<H5Library["File"]>;
+type H5Group = InstanceType<H5Library["Group"]>;
+type H5Dataset = InstanceType<H5Library["Dataset"]>;
+
+/** h5wasm, loaded on first use (its WebAssembly start-up costs about 2 s of CPU; NetCDF3 never needs it). */
+let h5wasm: H5Library;
 type H5Metadata = H5Dataset["metadata"];
 
 /** Attributes netCDF-C uses for its own bookkeeping; never shown to users. */
@@ -78,7 +82,9 @@ let modulePromise: Promise<H5Module> | undefined;
  * the `h5wasm-plugins` filter directory first on the plugin search path.
  */
 export function h5wasmModule(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready.then((module) => {
+  modulePromise ??= import("h5wasm/node").then(async (loaded) => {
+    h5wasm = loaded.default;
+    const module = await h5wasm.ready;
     module.activate_throwing_error_handler();
     const dir = pluginDirectory();
     if (dir !== undefined) module.insert_plugin_search_path(dir, 0);
