@@ -451,9 +451,10 @@ function arrayCodecs(meta: ArrayMetadata, key: string): ArrayCodecs {
  * Reads the array at `path` (whole, or the `selection` box) into an NDArray
  * of its data type (FORMAT §6.2; 64-bit types as bigint; times with a
  * `scale_factor` other than 1 are converted to ticks of their unit). Missing
- * chunks, shards and inner chunks read as the fill value. Shards are read
- * with ranged GETs: the index (checksum verified), then only the byte ranges
- * of the inner chunks needed.
+ * chunks, shards and inner chunks read as the fill value. A shard the
+ * selection covers is read with one GET of the whole object; any other with
+ * ranged GETs: the index (checksum verified), then only the byte ranges of
+ * the inner chunks needed.
  *
  * @throws StoreError naming the key when the array does not exist;
  *   CodecError naming the key for an invalid `zarr.json`, an unsupported
@@ -594,13 +595,6 @@ async function readShard(
   deliver: (chunkBytes: Uint8Array, origin: readonly number[]) => Promise<void>,
 ): Promise<void> {
   const getOpts = signal === undefined ? {} : { signal };
-  const range =
-    sharding.indexLocation === "end"
-      ? { suffixLength: sharding.indexSize }
-      : { offset: 0, length: sharding.indexSize };
-  const indexBytes = await store.readRange(shardPath, range, getOpts);
-  if (indexBytes === undefined) return;
-  const index = decodeShardIndex(indexBytes, sharding, shardPath);
   // Inner chunks of the shard that intersect the selection (and the array).
   const inner = sharding.innerShape;
   const innerBox = sel.map(([a, b], d) => {
@@ -609,6 +603,40 @@ async function readShard(
     const hi = Math.min(b, o + (sharding.shardShape[d] as number), shape[d] as number);
     return [lo - o, hi - o] as const;
   });
+  // Every stored byte is needed when the selection covers the shard (within the array): one GET.
+  const whole = innerBox.every(
+    ([lo, hi], d) =>
+      lo === 0 &&
+      hi === Math.min(sharding.shardShape[d] as number, (shape[d] as number) - (shardOrigin[d] as number)),
+  );
+  let object: Uint8Array | undefined;
+  let indexBytes: Uint8Array | undefined;
+  if (whole) {
+    object = await store.readBytes(shardPath, getOpts);
+    if (object === undefined) return;
+    if (object.length < sharding.indexSize) {
+      throw new CodecError(
+        `corrupted shard ${shardPath}: ${object.length} bytes, fewer than its index (${sharding.indexSize})`,
+        { key: shardPath },
+      );
+    }
+    indexBytes =
+      sharding.indexLocation === "end"
+        ? object.subarray(object.length - sharding.indexSize)
+        : object.subarray(0, sharding.indexSize);
+  } else {
+    const range =
+      sharding.indexLocation === "end"
+        ? { suffixLength: sharding.indexSize }
+        : { offset: 0, length: sharding.indexSize };
+    indexBytes = await store.readRange(shardPath, range, getOpts);
+    if (indexBytes === undefined) return;
+  }
+  const index = decodeShardIndex(indexBytes, sharding, shardPath);
+  const fetch = async (offset: number, length: number): Promise<Uint8Array | undefined> => {
+    if (object === undefined) return store.readRange(shardPath, { offset, length }, getOpts);
+    return offset + length <= object.length ? object.subarray(offset, offset + length) : undefined;
+  };
   const wanted: number[] = [];
   const positions = chunksInBox(innerBox, inner);
   const strides = sharding.chunksPerShard.map((_, d) =>
@@ -624,7 +652,7 @@ async function readShard(
   await Promise.all(
     plan.map(async (r) => {
       signal?.throwIfAborted();
-      const bytes = await store.readRange(shardPath, { offset: r.offset, length: r.length }, getOpts);
+      const bytes = await fetch(r.offset, r.length);
       if (bytes === undefined || bytes.length !== r.length) {
         throw new CodecError(
           `corrupted shard ${shardPath}: bytes ${r.offset}..${r.offset + r.length} out of range (object truncated?)`,

@@ -162,7 +162,7 @@ describe("writeArray: sharding details", () => {
     assert.equal(canonicalSha256(back), canonicalSha256(NDArray.from(values)));
   });
 
-  it("reads shards with ranged GETs: the index tail, then one merged range of the inner chunks needed", async () => {
+  it("reads a covered shard with one GET, others with ranged GETs: the index tail, then one merged range of the inner chunks needed", async () => {
     const inner = new MemoryStore();
     const data = NDArray.from(
       Int32Array.from({ length: 64 * 10 }, (_, i) => i),
@@ -177,6 +177,11 @@ describe("writeArray: sharding details", () => {
     const store = new CountingStore(inner);
     const whole = await readArray(store, "s");
     assert.deepEqual(whole.data, data.data);
+    assert.equal(store.counts.get, 2, "zarr.json + the whole shard");
+    assert.equal(store.counts.getRange, 0);
+    store.reset();
+    const most = await readArray(store, "s", { selection: [[0, 60], null] });
+    assert.deepEqual(Array.from(most.data as Int32Array), Array.from(data.data as Int32Array).slice(0, 600));
     assert.equal(store.counts.get, 1, "zarr.json");
     assert.equal(store.counts.getRange, 2, "index + one merged data range");
     const metadata = await readArrayMetadata(store, "s");
