@@ -8,4 +8,5 @@
  */
 
 export * from "./index.js";
+// The class itself (the root exports a lazily loading `IcechunkStore.open`).
 export { IcechunkStore } from "./store/icechunk.js";

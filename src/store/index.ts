@@ -11,6 +11,7 @@
 
 export { CountingStore, type StoreCounts } from "./counting.js";
 export { type FetchLike, HttpStore, type HttpStoreOptions, parseHttpStoreOptions } from "./http.js";
+export { IcechunkStore, type IcechunkStoreOptions } from "./icechunk-lazy.js";
 export { isTransientName, LocalStore, type LocalStoreOptions } from "./local.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
 export { type OpenStoreOptions, openStore, parseStoreUrl, type StoreLocation } from "./open.js";
@@ -30,5 +31,3 @@ export {
   type SessionOptions,
   Store,
 } from "./store.js";
-// IcechunkStore: re-exported from "./icechunk.js" by its module (kept out of
-// this static graph so that the root import stays light; openStore loads it).
