@@ -412,7 +412,7 @@ describe("partition documents (FORMAT §1, §5, §6)", () => {
 });
 
 describe("a partition written by zarr-python (fixtures/zarr-python-v3 zcollection_like)", () => {
-  const FIXTURE = "/work/shared/fixtures/zarr-python-v3/v3.zarr/zcollection_like";
+  const FIXTURE = join(import.meta.dirname, "../fixtures/zarr/zarr-python-v3/v3.zarr/zcollection_like");
 
   async function copyInto(store: MemoryStore, prefix: string): Promise<void> {
     const entries = await readdir(FIXTURE, { recursive: true, withFileTypes: true });
@@ -425,7 +425,7 @@ describe("a partition written by zarr-python (fixtures/zarr-python-v3 zcollectio
 
   it("queries the Python arrays (sharded and unsharded) through a collection built around them", async () => {
     const manifest = decodeJson(
-      await readFile("/work/shared/fixtures/zarr-python-v3/manifest.json"),
+      await readFile(join(import.meta.dirname, "../fixtures/zarr/zarr-python-v3/manifest.json")),
       "manifest.json",
     ) as { arrays: Record<string, { data_sha256: string }> };
     const store = new MemoryStore();

@@ -9,7 +9,7 @@ import { CodecError } from "../../src/errors.js";
 import { crc32c, decodeChain, shutdownCodecPool } from "../../src/zarr/compression/index.js";
 import { setZstdBackend } from "../../src/zarr/compression/zstd.js";
 
-const FIXTURES = "/work/shared/fixtures/zarr-python-v3";
+const FIXTURES = join(import.meta.dirname, "../fixtures/zarr/zarr-python-v3");
 const ARRAYS = [
   "zstd_l3",
   "zstd_l3_checksum",

@@ -26,7 +26,7 @@ import {
 } from "../../src/zarr/index.js";
 import { assertSameScalar, canonicalSha256 } from "../helpers/zarr-cases.js";
 
-const FIXTURES = "/work/shared/fixtures";
+const FIXTURES = join(import.meta.dirname, "../fixtures/zarr");
 
 interface ManifestArray {
   data_type: JsonValue;

@@ -16,7 +16,7 @@ import { MemoryStore } from "../../src/store/memory.js";
 import { readArray, readArrayMetadata, writeArray } from "../../src/zarr/index.js";
 import { assertSameScalar, roundTripCases } from "../helpers/zarr-cases.js";
 
-const ROOT = "/work/shared/fixtures/zarr-python-v3/v3.zarr";
+const ROOT = join(import.meta.dirname, "../fixtures/zarr/zarr-python-v3/v3.zarr");
 const manifest = decodeJson(await readFile(join(ROOT, "../manifest.json")), "manifest.json") as {
   arrays: Record<string, { data_type: JsonValue; dimension_names?: unknown }>;
 };
