@@ -13,9 +13,12 @@ import {
   dtypeOfStorage,
   isBigIntDType,
   itemSize,
+  NAT,
   type Scalar,
   type TypedArray,
   type TypedArrayFor,
+  timeUnit,
+  unitNanoseconds,
 } from "./dtype.js";
 import { SchemaError } from "./errors.js";
 
@@ -451,29 +454,20 @@ function integerRange(dtype: DType): [bigint, bigint] | [undefined, undefined] {
 }
 
 function castTimeUnit<T extends DType>(array: NDArray, dtype: T, name: string): NDArray<T> {
-  // Lazy import-free unit conversion through nanoseconds for fixed units.
-  const unitOf = (d: string) => d.slice(d.indexOf("[") + 1, -1);
-  const NS: Record<string, bigint> = {
-    D: 86_400_000_000_000n,
-    h: 3_600_000_000_000n,
-    m: 60_000_000_000n,
-    s: 1_000_000_000n,
-    ms: 1_000_000n,
-    us: 1_000n,
-    ns: 1n,
-  };
-  const a = NS[unitOf(array.dtype)];
-  const b = NS[unitOf(dtype)];
-  if (a === undefined || b === undefined) {
+  const from = timeUnit(array.dtype);
+  const to = timeUnit(dtype);
+  if (from === "Y" || from === "M" || to === "Y" || to === "M") {
+    // Calendar units have no fixed length: only identical units convert (handled by the caller).
     throw new SchemaError(`variable '${name}': cannot cast ${array.dtype} to ${dtype}`, { variable: name });
   }
+  const a = unitNanoseconds(from);
+  const b = unitNanoseconds(to);
   const src = array.data as BigInt64Array;
   const out = new BigInt64Array(src.length);
-  const nat = -(2n ** 63n);
   for (let i = 0; i < src.length; i++) {
     const v = src[i] as bigint;
-    if (v === nat) {
-      out[i] = nat;
+    if (v === NAT) {
+      out[i] = NAT;
       continue;
     }
     const ns = v * a;

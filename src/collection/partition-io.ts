@@ -29,6 +29,7 @@ import {
   readArray,
   readArrayMetadata,
   readGroup,
+  type WriteArrayOptions,
   writeArray,
   writeGroup,
 } from "../zarr/index.js";
@@ -46,13 +47,28 @@ export interface PartitionIOOptions {
   concurrency?: number;
 }
 
-/** Declared chunk and explicit shard extents of a variable's dimensions (FORMAT §6.3, BEHAVIOUR §18 #11). */
-function layoutOf(schema: DatasetSchema, path: string, vs: VariableSchema) {
+/**
+ * The `writeArray` options of a variable: its dimension names, codecs, fill
+ * value and attributes, the declared chunk extents (FORMAT §6.3: the chunk
+ * table of the schema) and explicit shard extents (BEHAVIOUR §18 #11).
+ */
+function arrayOptions(
+  schema: DatasetSchema,
+  path: string,
+  vs: VariableSchema,
+  signal?: AbortSignal,
+): WriteArrayOptions {
   const chunksTable = schema.dimChunks;
   const entry = schema.variableEntries().find((e) => e.path === path);
-  const chunks = vs.dimensions.map((d) => chunksTable[d] ?? entry?.visible.get(d)?.chunks ?? null);
-  const shards = vs.dimensions.map((d) => entry?.visible.get(d)?.shards ?? null);
-  return { chunks, shards };
+  return {
+    dimensionNames: vs.dimensions,
+    chunks: vs.dimensions.map((d) => chunksTable[d] ?? entry?.visible.get(d)?.chunks ?? null),
+    shards: vs.dimensions.map((d) => entry?.visible.get(d)?.shards ?? null),
+    codecs: vs.codecs,
+    fillValue: vs.fillValue as number | bigint | boolean | string | null,
+    attributes: vs.attrs,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** Writes one variable as an array at `<prefix>/<path>`, cast to its schema dtype. */
@@ -66,16 +82,7 @@ async function writeVariable(
 ): Promise<void> {
   const vs = schema.hasVariable(path) ? schema.getVariable(path) : variable.schema;
   const data = castChecked(await variable.toArray(signal ? { signal } : undefined), vs.dtype, path);
-  const { chunks, shards } = layoutOf(schema, path, vs);
-  await writeArray(store, joinPath(prefix, path), data, {
-    dimensionNames: vs.dimensions,
-    chunks,
-    shards,
-    codecs: vs.codecs,
-    fillValue: vs.fillValue as number | bigint | boolean | string | null,
-    attributes: vs.attrs,
-    ...(signal ? { signal } : {}),
-  });
+  await writeArray(store, joinPath(prefix, path), data, arrayOptions(schema, path, vs, signal));
 }
 
 /** Group paths (relative, e.g. `data_01/ku`) of a dataset tree, parents first, root excluded. */
@@ -252,17 +259,7 @@ export async function writeImmutables(
         const stored = await readArray(store, arrayPath, { metadata });
         if (arraysEqual(stored, data)) return undefined;
       }
-      const { chunks, shards } = layoutOf(schema, p, vs);
-      await writeArray(store, arrayPath, data, {
-        dimensionNames: vs.dimensions,
-        chunks,
-        shards,
-        codecs: vs.codecs,
-        fillValue: vs.fillValue as number | bigint | boolean | string | null,
-        attributes: vs.attrs,
-        overwrite: true,
-        ...(signal ? { signal } : {}),
-      });
+      await writeArray(store, arrayPath, data, { ...arrayOptions(schema, p, vs, signal), overwrite: true });
       return p;
     },
     signal,
