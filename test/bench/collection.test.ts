@@ -89,7 +89,7 @@ describe("runBench", () => {
     assert.ok(
       (get("query_full").counts.get as number) > (get("query_one_partition_full").counts.get as number),
     );
-    // The limits: the mean of two measurements, from their components.
+    // The limits: computed from the better of two measurements of each component.
     const lim = get("machine_limit_insert").extra;
     const c = lim.compress_MBps as number;
     const w = lim.file_write_MBps as number;
