@@ -38,18 +38,10 @@ const url = (name) => `file://${join(out, name)}`;
 
 // 1. CryoSat-2 Cryo-TEMPO land ice: one file per command (incremental), partitioned by day.
 const cryosat = products("CS_");
-cryosat.forEach((file, i) =>
-  zc(
-    "ingest",
-    url("cryosat2"),
-    file,
-    "--key",
-    "date",
-    "--resolution",
-    "D",
-    ...(i === 0 ? ["--catalog"] : []),
-  ),
-);
+for (const [i, file] of cryosat.entries()) {
+  const catalog = i === 0 ? ["--catalog"] : [];
+  zc("ingest", url("cryosat2"), file, "--key", "date", "--resolution", "D", ...catalog);
+}
 zc("ls", url("cryosat2"));
 const csv = ["query", url("cryosat2"), "--format", "csv", "--variables", "time,latitude,longitude,elevation"];
 const before = run(...csv);

@@ -11,7 +11,11 @@ import { crashDataset, DAYS, dayStart, expected, ROWS, WIDTH } from "../helpers/
 const script = join(import.meta.dirname, "../helpers/crash-insert.ts");
 
 /** Runs the insert in a child process and SIGKILLs it once `killAfter` partitions were reported written. */
-function insertAndKill(dir: string, create: boolean, killAfter: number): Promise<{ killed: boolean; lines: string[] }> {
+function insertAndKill(
+  dir: string,
+  create: boolean,
+  killAfter: number,
+): Promise<{ killed: boolean; lines: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", script, dir, ...(create ? ["--create"] : [])], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -26,7 +26,10 @@ describe("examples/quickstart.mjs", () => {
     const { stdout } = await run(process.execPath, [join(root, "examples/quickstart.mjs"), `file://${dir}`], {
       cwd: root,
     });
-    assert.match(stdout, /written: \[ 'year=2024\/month=01', 'year=2024\/month=02', 'year=2024\/month=03' \]/);
+    assert.match(
+      stdout,
+      /written: \[ 'year=2024\/month=01', 'year=2024\/month=02', 'year=2024\/month=03' \]/,
+    );
     assert.match(stdout, /merged: {2}\[ 'year=2024\/month=03', 'year=2024\/month=04' \]/);
     // First batch: 2024-01-20T00 + 6 h steps up to 2024-03-09T18 (200 rows); second: 2024-03-05T00 up to
     // 2024-04-03T18 (120 rows). March and April keep the 16 first-batch rows before 03-05 and the 120 new ones;
