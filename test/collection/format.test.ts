@@ -399,9 +399,9 @@ describe("partition documents (FORMAT §1, §5, §6)", () => {
     // 32 inner chunks: the index is 32 × 16 bytes + 4 bytes of crc32c at the end
     const shard = (await store.readBytes("cycle=7/ssh/c/0/0")) as Uint8Array;
     const index = new DataView(shard.buffer, shard.byteOffset + shard.length - 516, 512);
-    const first = [index.getBigUint64(0, true), index.getBigUint64(8, true)];
-    assert.equal(first[0], 0n);
-    assert.ok(first[1] > 0n && first[1] < BigInt(shard.length));
+    const [offset, nbytes] = [index.getBigUint64(0, true), index.getBigUint64(8, true)];
+    assert.equal(offset, 0n);
+    assert.ok(nbytes > 0n && nbytes < BigInt(shard.length));
     const ds = await col.query();
     assert.ok(ds);
     assert.equal(

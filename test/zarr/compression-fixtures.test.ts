@@ -88,7 +88,7 @@ describe("zarr-python fixtures: raw chunk files decode to the manifest's values"
           const view = new DataView(bytes.buffer);
           for (const s of m.samples) {
             const at = (s.index[0] * m.shape[1] + s.index[1]) * (m.data_type === "int32" ? 4 : 8);
-            const v = m.data_type === "int32" ? view.getInt32(at, true) : view.getFloat64(at, true);
+            const v: number = m.data_type === "int32" ? view.getInt32(at, true) : view.getFloat64(at, true);
             assert.equal(v, s.value, `${name}[${s.index}]`);
           }
         } finally {

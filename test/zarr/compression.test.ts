@@ -129,7 +129,7 @@ describe("round trips on the calling thread", () => {
     ["bytes", (n) => randomBytes(n), 1],
   ];
   for (const codec of CODECS) {
-    it(`${codec.name} ${JSON.stringify(codec.configuration ?? {})}`, async () => {
+    it(`${codec.name} ${JSON.stringify("configuration" in codec ? codec.configuration : {})}`, async () => {
       await override({ "codec.workers": 0 }, async () => {
         for (const [kind, make, itemSize] of inputs) {
           for (const elements of [0, 1, 3, 1000, 20_000]) {
