@@ -7,6 +7,7 @@
  * @module
  */
 
+import { importNodeOnly } from "../util/node-only.js";
 import type { IcechunkStore as IcechunkStoreImpl, IcechunkStoreOptions } from "./icechunk.js";
 
 export type { IcechunkStoreOptions };
@@ -26,7 +27,9 @@ export const IcechunkStore: {
   [Symbol.hasInstance](value: unknown): boolean;
 } = {
   async open(path: string, opts?: IcechunkStoreOptions): Promise<IcechunkStoreImpl> {
-    const { IcechunkStore: Impl } = await import("./icechunk.js");
+    const { IcechunkStore: Impl } = await importNodeOnly<typeof import("./icechunk.js")>(
+      new URL("./icechunk.js", import.meta.url).href,
+    );
     return Impl.open(path, opts);
   },
   [Symbol.hasInstance](value: unknown): boolean {

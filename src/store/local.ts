@@ -11,6 +11,7 @@
 import type { Dirent } from "node:fs";
 import type * as FsPromises from "node:fs/promises";
 import { StoreError } from "../errors.js";
+import { importNodeOnly } from "../util/node-only.js";
 import {
   checkRange,
   errorMessage,
@@ -25,7 +26,7 @@ import { type RangeQuery, Store } from "./store.js";
 type Fs = typeof FsPromises;
 let fsModule: Promise<Fs> | undefined;
 function loadFs(): Promise<Fs> {
-  fsModule ??= import("node:fs/promises");
+  fsModule ??= importNodeOnly<typeof FsPromises>("node:fs/promises");
   return fsModule;
 }
 

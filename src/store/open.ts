@@ -9,6 +9,7 @@
  */
 
 import { StoreError } from "../errors.js";
+import { importNodeOnly } from "../util/node-only.js";
 import { HttpStore } from "./http.js";
 import { LocalStore } from "./local.js";
 import { MemoryStore } from "./memory.js";
@@ -160,7 +161,9 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     case "http":
       return new HttpStore(loc.url, opts.storageOptions ?? {});
     case "icechunk": {
-      const { IcechunkStore } = await import("./icechunk.js");
+      const { IcechunkStore } = await importNodeOnly<typeof import("./icechunk.js")>(
+        new URL("./icechunk.js", import.meta.url).href,
+      );
       return IcechunkStore.open(loc.path, {
         readOnly,
         ...(loc.branch === undefined ? {} : { branch: loc.branch }),
