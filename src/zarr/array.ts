@@ -40,8 +40,15 @@ import { joinPath, type Store } from "../store/store.js";
 import { createLimiter, type Limiter, mapConcurrent } from "../util/concurrency.js";
 import { type ChunkContext, ChunkPipeline, effectiveCodecs } from "./codecs/pipeline.js";
 import { giveBuffer, isScratch, takeBuffer } from "./compression/buffers.js";
-import { BYTES_TO_BYTES_CODECS, decodeChainInto } from "./compression/index.js";
-import { allIndices, copyBox, fillWith, gridShape, isAllFill } from "./grid.js";
+import {
+  BYTES_TO_BYTES_CODECS,
+  decodeChainInto,
+  decodeFrames,
+  FRAMES_INLINE_BELOW_BYTES,
+  type Frame,
+} from "./compression/index.js";
+import { IS_NODE } from "./compression/runtime.js";
+import { allIndices, copyBox, fillWith, gridShape, isAllFill, storageValue } from "./grid.js";
 import {
   type ArrayMetadata,
   chunkKey,
@@ -471,10 +478,12 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   const { shape, dtype } = meta;
   const sel = normalizeSelection(opts.selection, shape, path);
   const outShape = sel.map(([a, b]) => b - a);
-  const out = allocate(dtype, shapeSize(outShape));
-  fillWith(out, dtype, meta.fillValue, true);
   const limit = opts.concurrency ?? defaultConcurrency();
   const rawChain = rawByteChain(chunkCodecs(meta), dtype);
+  const rows = await readRows(store, path, meta, codecs, sel, rawChain, limit, signal);
+  if (rows !== undefined) return finishRead(meta, outShape, rows);
+  const out = allocate(dtype, shapeSize(outShape));
+  fillWith(out, dtype, meta.fillValue, true);
   const size = itemSize(dtype);
   const outStrides = outShape.map((_, d) => outShape.slice(d + 1).reduce((a, b) => a * b, 1));
 
@@ -575,12 +584,146 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
       signal,
     );
   }
+  return finishRead(meta, outShape, out);
+}
+
+/** The NDArray of a read: times with a `scale_factor` other than 1 converted to ticks of their unit. */
+function finishRead(meta: ArrayMetadata, outShape: readonly number[], out: AnyStorage): NDArray {
+  const dtype = meta.dtype;
   if (meta.scaleFactor !== 1 && (isDatetime(dtype) || isTimedelta(dtype))) {
     const f = BigInt(meta.scaleFactor);
     const v = out as BigInt64Array;
     for (let i = 0; i < v.length; i++) if (v[i] !== NAT) v[i] = (v[i] as bigint) * f;
   }
-  return new NDArray(dtype, outShape, out as never);
+  return new NDArray(dtype, [...outShape], out as never);
+}
+
+/**
+ * Reads an array chunked along its first dimension only — chunks (and
+ * shards) and the selection whole along every other dimension, byte codecs
+ * over `bytes` in host order: along-track data — by fetching all its chunks,
+ * then decoding them in one task ({@link decodeFrames}). With the worker
+ * pool that task runs on a worker, which also allocates the output and moves
+ * it back: the calling thread neither decodes nor copies, and arrays read
+ * concurrently (the partitions of a query) decode on every core.
+ *
+ * @returns `undefined`, having read nothing, for another layout, a read
+ *   below `FRAMES_INLINE_BELOW_BYTES`, or without a pool (`codec.workers` < 2):
+ *   the chunk-by-chunk path, which decodes as the bytes arrive, is as good then.
+ */
+async function readRows(
+  store: Store,
+  path: string,
+  meta: ArrayMetadata,
+  codecs: ArrayCodecs,
+  sel: readonly (readonly [number, number])[],
+  rawChain: CodecDescriptor[] | null,
+  limit: number,
+  signal: AbortSignal | undefined,
+): Promise<AnyStorage | undefined> {
+  const { shape, dtype } = meta;
+  const n = shape.length;
+  if (rawChain === null || rawChain.length === 0 || n === 0 || !IS_NODE) return undefined;
+  if (Math.floor(getConfig("codec.workers")) < 2) return undefined;
+  const grid = meta.chunkShape;
+  const inner = codecs.kind === "plain" ? grid : codecs.sharding.innerShape;
+  for (let d = 1; d < n; d++) {
+    const whole = shape[d] as number;
+    if (sel[d]![0] !== 0 || sel[d]![1] !== whole || inner[d] !== whole || grid[d] !== whole) return undefined;
+  }
+  const size = itemSize(dtype);
+  const rowElements = shapeSize(shape.slice(1));
+  const rowBytes = rowElements * size;
+  const [a, b] = sel[0] as readonly [number, number];
+  const outBytes = (b - a) * rowBytes;
+  if (outBytes < FRAMES_INLINE_BELOW_BYTES) return undefined;
+
+  const sources: Uint8Array[] = [];
+  const sourceIndex = new Map<Uint8Array, number>();
+  const frames: Frame[] = [];
+  const chunkRows = inner[0] as number;
+  const add = (source: Uint8Array, offset: number, length: number, first: number, key: string) => {
+    let s = sourceIndex.get(source);
+    if (s === undefined) {
+      s = sources.length;
+      sources.push(source);
+      sourceIndex.set(source, s);
+    }
+    const lo = Math.max(first, a);
+    const hi = Math.min(first + chunkRows, b);
+    frames.push({
+      source: s,
+      offset,
+      length,
+      size: chunkRows * rowBytes,
+      from: (lo - first) * rowBytes,
+      to: (hi - first) * rowBytes,
+      at: (lo - a) * rowBytes,
+      key,
+    });
+  };
+  const coords = chunksInBox(sel, grid);
+  const getOpts = signal === undefined ? {} : { signal };
+  if (codecs.kind === "plain") {
+    await mapConcurrent(
+      coords,
+      limit,
+      async (c) => {
+        const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
+        const bytes = await store.readBytes(chunkPath, getOpts);
+        if (bytes !== undefined) add(bytes, 0, bytes.length, (c[0] as number) * chunkRows, chunkPath);
+      },
+      signal,
+    );
+  } else {
+    const sharding = codecs.sharding;
+    const limiter = createLimiter(limit);
+    await mapConcurrent(
+      coords,
+      Math.max(2, Math.ceil(limit / 2)),
+      async (sc) => {
+        const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
+        const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
+        await readShard(
+          store,
+          shardPath,
+          sharding,
+          shardOrigin,
+          sel,
+          shape,
+          limiter,
+          signal,
+          async (chunkBytes, origin, source, offset) =>
+            add(source, offset, chunkBytes.length, origin[0] as number, shardPath),
+        );
+      },
+      signal,
+    );
+  }
+  // Store reads return fresh bytes: hand them over.
+  const bytes = await decodeFrames(rawChain, sources, frames, outBytes, {
+    itemSize: size,
+    transfer: true,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const Ctor = storageConstructor(dtype) as unknown as new (
+    b: ArrayBuffer,
+    o: number,
+    n: number,
+  ) => AnyStorage;
+  const out = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, (b - a) * rowElements);
+  // Rows of missing chunks are zero: set them to the fill value unless that is zero too.
+  const zero = storageValue(meta.fillValue, dtype);
+  if (!((zero === 0 || zero === 0n) && !Object.is(zero, -0))) {
+    const covered = frames.map((f) => [f.at, f.at + f.to - f.from] as const).sort((x, y) => x[0] - y[0]);
+    let at = 0;
+    for (const [lo, hi] of [...covered, [outBytes, outBytes] as const]) {
+      if (lo > at)
+        fillWith((out as Float64Array).subarray(at / size, lo / size), dtype, meta.fillValue, false);
+      at = Math.max(at, hi);
+    }
+  }
+  return out;
 }
 
 async function readShard(
@@ -592,7 +735,13 @@ async function readShard(
   shape: readonly number[],
   limiter: Limiter,
   signal: AbortSignal | undefined,
-  deliver: (chunkBytes: Uint8Array, origin: readonly number[]) => Promise<void>,
+  /** Receives each inner chunk's bytes, its origin, and where they lie: `source` as read from the store, at `offset`. */
+  deliver: (
+    chunkBytes: Uint8Array,
+    origin: readonly number[],
+    source: Uint8Array,
+    offset: number,
+  ) => Promise<void>,
 ): Promise<void> {
   const getOpts = signal === undefined ? {} : { signal };
   // Inner chunks of the shard that intersect the selection (and the array).
@@ -669,6 +818,8 @@ async function readShard(
             await deliver(
               chunkBytes,
               p.map((i, d) => (shardOrigin[d] as number) + i * (inner[d] as number)),
+              object ?? bytes,
+              object === undefined ? off : (index.offsets[flat] as number),
             );
           }),
         ),

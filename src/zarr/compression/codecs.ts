@@ -209,6 +209,42 @@ export async function decodeParsedInto(
   return true;
 }
 
+/**
+ * Where one encoded chunk goes in a larger output: bytes `[from, to)` of its
+ * decoded form (`size` bytes in all) are written at offset `at`.
+ */
+export interface FramePlacement {
+  readonly size: number;
+  readonly from: number;
+  readonly to: number;
+  readonly at: number;
+}
+
+/**
+ * Decodes `data` through a parsed chain and writes the placed part into
+ * `out`: straight into it when the whole frame is wanted (see
+ * {@link decodeParsedInto}), else through a temporary buffer.
+ *
+ * @throws StageError, also when the decoded size is not `place.size`.
+ */
+export async function decodeFrameInto(
+  chain: readonly ParsedCodec[],
+  data: Uint8Array,
+  place: FramePlacement,
+  out: Uint8Array,
+): Promise<void> {
+  const target = out.subarray(place.at, place.at + place.to - place.from);
+  if (place.from === 0 && place.to === place.size) {
+    if (await decodeParsedInto(chain, data, target)) return;
+  }
+  const full = await decodeParsed(chain, data);
+  if (full.length !== place.size) {
+    const outer = [...chain].reverse().find((p) => p.name !== "crc32c")?.name ?? "crc32c";
+    throw new StageError(outer, "decode", `decodes to ${full.length} bytes; expected ${place.size}`);
+  }
+  target.set(full.subarray(place.from, place.to));
+}
+
 /** A readable message from anything thrown (wasm modules throw strings or odd objects). */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -25,9 +25,11 @@ import { get as getConfig } from "../../config.js";
 import { CodecError } from "../../errors.js";
 import { giveBuffer, isScratch, markScratch, takeBuffer } from "./buffers.js";
 import {
+  decodeFrameInto,
   decodeParsed,
   decodeParsedInto,
   encodeParsed,
+  type FramePlacement,
   messageOf,
   NAMES,
   type ParsedCodec,
@@ -278,6 +280,98 @@ export async function decodeChainInto(
     );
   }
   target.set(out);
+}
+
+/**
+ * One encoded chunk for {@link decodeFrames}: `length` bytes at `offset` in
+ * `sources[source]`; bytes `[from, to)` of its decoded form (`size` bytes)
+ * go to offset `at` of the output.
+ */
+export interface Frame extends FramePlacement {
+  readonly source: number;
+  readonly offset: number;
+  readonly length: number;
+  /** Store key of the chunk or shard, named in errors. */
+  readonly key: string;
+}
+
+/** Frames smaller in total than this (decoded bytes) are decoded on the calling thread. */
+export const FRAMES_INLINE_BELOW_BYTES = 1024 * 1024;
+
+/**
+ * Decodes `frames` of one bytes_to_bytes chain, held in `sources` (objects
+ * or ranges as read from a store), into one new buffer of `outBytes` (zero
+ * where no frame goes): the output of a whole array read at once. With the
+ * worker pool enabled (Node, `codec.workers` >= 2) and at least
+ * {@link FRAMES_INLINE_BELOW_BYTES} to decode, one worker does it all —
+ * decoding, and the page faults of the new buffer — and moves the buffer
+ * back: the calling thread neither decodes nor copies, so arrays read at
+ * once decode on several cores. Otherwise the frames are decoded on the
+ * calling thread (zstd straight into place). With `ctx.transfer`, sources
+ * that are whole buffers (or scratch memory) go to the worker without a
+ * copy and are detached: pass only bytes nothing else uses.
+ *
+ * @throws CodecError naming the failing frame's key and codec, also when a
+ *   frame decodes to another size than `size`.
+ */
+export async function decodeFrames(
+  codecs: readonly CodecDescriptor[],
+  sources: readonly Uint8Array[],
+  frames: readonly Frame[],
+  outBytes: number,
+  ctx: { itemSize: number; signal?: AbortSignal; transfer?: boolean },
+): Promise<Uint8Array> {
+  const first = { key: frames[0]?.key ?? "", itemSize: ctx.itemSize };
+  const chain = parseChain(codecs, first);
+  checkAborted(ctx.signal);
+  const workers = Math.floor(getConfig("codec.workers"));
+  const decoded = frames.reduce((n, f) => n + f.to - f.from, 0);
+  const pool =
+    IS_NODE && !poolBroken && workers >= 2 && chain.length > 0 && decoded >= FRAMES_INLINE_BELOW_BYTES
+      ? await loadPool()
+      : null;
+  if (pool !== null) {
+    const moved = sources.map((src) => transferable(src, ctx.transfer === true));
+    const refs = frames.map((f) => ({
+      buffer: f.source,
+      offset: (moved[f.source] as Uint8Array).byteOffset + f.offset,
+      length: f.length,
+      size: f.size,
+      from: f.from,
+      to: f.to,
+      at: f.at,
+    }));
+    const buffers = moved.map((m) => m.buffer as ArrayBuffer);
+    let outcome: Awaited<ReturnType<PoolModule["runFramesInPool"]>> | undefined;
+    try {
+      outcome = await pool.runFramesInPool(workers, chain, buffers, refs, outBytes, ctx.signal);
+    } catch (err) {
+      checkAborted(ctx.signal);
+      // The pool itself failed: decode on this thread from now on, unless sources went with it.
+      poolBroken = true;
+      if (sources.some((src) => src.byteLength === 0)) throw toCodecError(err, first, "decode");
+    }
+    if (outcome !== undefined && !outcome.ok) {
+      const f = outcome.failure;
+      const key = frames[f.frame ?? 0]?.key ?? first.key;
+      throw toCodecError(new StageError(f.codec, f.op, f.message), { key, itemSize: ctx.itemSize }, "decode");
+    }
+    if (outcome !== undefined) {
+      for (const spare of outcome.spares) giveBuffer(spare);
+      return outcome.data;
+    }
+  }
+  const out = new Uint8Array(outBytes);
+  for (const f of frames) {
+    checkAborted(ctx.signal);
+    const data = (sources[f.source] as Uint8Array).subarray(f.offset, f.offset + f.length);
+    try {
+      await decodeFrameInto(chain, data, f, out);
+    } catch (err) {
+      throw toCodecError(err, { key: f.key, itemSize: ctx.itemSize }, "decode");
+    }
+  }
+  return out;
 }
 
 /** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (FORMAT §6.4). */

@@ -15,18 +15,18 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { ParsedCodec } from "./codecs.js";
-import type { PoolFailure, PoolResult, PoolTask } from "./worker.js";
+import type { FrameRef, FramesTask, PoolFailure, PoolResult, PoolTask } from "./worker.js";
 
 const WORKER_FILE = fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url),
 );
 
-let pool: Piscina<PoolTask, unknown> | undefined;
+let pool: Piscina<PoolTask | FramesTask, unknown> | undefined;
 
-function getPool(threads: number): Piscina<PoolTask, unknown> {
+function getPool(threads: number): Piscina<PoolTask | FramesTask, unknown> {
   if (pool !== undefined && pool.maxThreads === threads) return pool;
   const old = pool;
-  pool = new Piscina<PoolTask, unknown>({
+  pool = new Piscina<PoolTask | FramesTask, unknown>({
     filename: WORKER_FILE,
     minThreads: threads,
     maxThreads: threads,
@@ -82,6 +82,30 @@ export async function runInPool(
   const result = (await p.run(task, { transferList, signal: signal ?? null })) as PoolResult | PoolFailure;
   if ("failed" in result) return { ok: false, failure: result };
   return { ok: true, data: result.data, spares: result.spares, inTarget: result.inTarget };
+}
+
+/**
+ * Decodes `frames` (views on `buffers`, which are transferred: detached
+ * here) through `chain` into one new buffer of `outBytes` in a worker; the
+ * buffers come back as `spares`. A failure names the frame's index.
+ *
+ * @throws whatever piscina throws when the pool itself fails.
+ */
+export async function runFramesInPool(
+  threads: number,
+  chain: readonly ParsedCodec[],
+  buffers: readonly ArrayBuffer[],
+  frames: readonly FrameRef[],
+  outBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<PoolOutcome> {
+  const task: FramesTask = { op: "frames", chain, buffers, frames, outBytes };
+  const result = (await getPool(threads).run(task, {
+    transferList: [...buffers],
+    signal: signal ?? null,
+  })) as PoolResult | PoolFailure;
+  if ("failed" in result) return { ok: false, failure: result };
+  return { ok: true, data: result.data, spares: result.spares, inTarget: false };
 }
 
 /** Size of the live pool and how many tasks it has completed; `null` when no pool runs. */

@@ -10,9 +10,11 @@
 
 import { Piscina } from "piscina";
 import {
+  decodeFrameInto,
   decodeParsed,
   encodeParsed,
   encodeParsedInto,
+  type FramePlacement,
   messageOf,
   type ParsedCodec,
   StageError,
@@ -25,6 +27,22 @@ export interface PoolTask {
   readonly data: Uint8Array;
   /** Memory the encoded frame may be written to (a one-zstd chain, napi backend); handed back otherwise. */
   readonly target?: ArrayBuffer;
+}
+
+/** One frame of a {@link FramesTask}: `length` bytes at `offset` in `buffers[buffer]`, and where they go. */
+export interface FrameRef extends FramePlacement {
+  readonly buffer: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Decode many frames of one chain into one new output buffer of `outBytes` (zero-filled where no frame goes). */
+export interface FramesTask {
+  readonly op: "frames";
+  readonly chain: readonly ParsedCodec[];
+  readonly buffers: readonly ArrayBuffer[];
+  readonly frames: readonly FrameRef[];
+  readonly outBytes: number;
 }
 
 /** A successful task: the output, and the buffers of the task the worker hands back for reuse. */
@@ -41,6 +59,39 @@ export interface PoolFailure {
   readonly codec: string;
   readonly op: "encode" | "decode" | "configure";
   readonly message: string;
+  /** Index of the failing frame of a {@link FramesTask}. */
+  readonly frame?: number;
+}
+
+function failureOf(err: unknown, codec: string, op: "encode" | "decode", frame?: number): PoolFailure {
+  const base =
+    err instanceof StageError
+      ? { failed: true as const, codec: err.codec, op: err.op, message: err.message }
+      : { failed: true as const, codec, op, message: messageOf(err) };
+  return frame === undefined ? base : { ...base, frame };
+}
+
+function move(result: PoolResult, transfer: readonly ArrayBuffer[]): unknown {
+  // piscina's Transferable protocol: the value, and what to transfer with it.
+  const moved = {
+    [Piscina.transferableSymbol]: transfer,
+    [Piscina.valueSymbol]: result,
+  } as unknown as Parameters<typeof Piscina.move>[0];
+  return Piscina.move(moved);
+}
+
+async function runFrames(task: FramesTask): Promise<unknown> {
+  const out = new Uint8Array(task.outBytes);
+  for (const [i, f] of task.frames.entries()) {
+    try {
+      const data = new Uint8Array(task.buffers[f.buffer] as ArrayBuffer, f.offset, f.length);
+      await decodeFrameInto(task.chain, data, f, out);
+    } catch (err) {
+      return failureOf(err, task.chain[0]?.name ?? "?", "decode", i);
+    }
+  }
+  const spares = task.buffers.filter((b) => b.byteLength > 0);
+  return move({ data: out, spares, inTarget: false }, [out.buffer, ...spares]);
 }
 
 /**
@@ -48,7 +99,8 @@ export interface PoolFailure {
  * buffers (the input's, the unused target) are moved, not copied, or a
  * {@link PoolFailure}.
  */
-export default async function runTask(task: PoolTask): Promise<unknown> {
+export default async function runTask(task: PoolTask | FramesTask): Promise<unknown> {
+  if (task.op === "frames") return runFrames(task);
   try {
     let out: Uint8Array | undefined;
     if (task.op === "encode" && task.target !== undefined) {
@@ -70,18 +122,8 @@ export default async function runTask(task: PoolTask): Promise<unknown> {
     const input = task.data.buffer;
     if (input instanceof ArrayBuffer && input.byteLength > 0 && input !== own.buffer) spares.push(input);
     if (task.target !== undefined && !inTarget && task.target.byteLength > 0) spares.push(task.target);
-    const result: PoolResult = { data: own, spares, inTarget };
-    // piscina's Transferable protocol: the value, and what to transfer with it.
-    const moved = {
-      [Piscina.transferableSymbol]: [own.buffer, ...spares],
-      [Piscina.valueSymbol]: result,
-    } as unknown as Parameters<typeof Piscina.move>[0];
-    return Piscina.move(moved);
+    return move({ data: own, spares, inTarget }, [own.buffer as ArrayBuffer, ...spares]);
   } catch (err) {
-    const failure: PoolFailure =
-      err instanceof StageError
-        ? { failed: true, codec: err.codec, op: err.op, message: err.message }
-        : { failed: true, codec: task.chain[0]?.name ?? "?", op: task.op, message: messageOf(err) };
-    return failure;
+    return failureOf(err, task.chain[0]?.name ?? "?", task.op);
   }
 }
