@@ -15,7 +15,10 @@
  * - Reading, a chunk that lies wholly inside the selection and is contiguous
  *   in the output, with only byte codecs over `bytes` in host order (the
  *   profiles' `bytes` + `zstd`), is decoded straight into the output array
- *   (`decodeChainInto`): no intermediate buffer, no copy.
+ *   (`decodeChainInto`): no intermediate buffer, no copy. An array chunked
+ *   along its first dimension only (along-track data) is fetched whole, then
+ *   decoded in one pool task that allocates the output (`decodeFrames`),
+ *   so that arrays read concurrently decode on every core.
  *
  * @module
  */
