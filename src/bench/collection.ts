@@ -81,7 +81,11 @@ export interface BenchOptions {
   profile?: string;
   /** Seed of the `ssh` generator (default 0). */
   seed?: number;
-  /** Minimum time in milliseconds each machine-limit measurement runs per direction (default 1000; 0 = one pass). */
+  /**
+   * Minimum time in milliseconds each machine-limit measurement runs per
+   * direction (0 = one pass). Default: 10 ms per MB of data, between 100
+   * and 1000 (1000 for the default dataset; small test runs stay quick).
+   */
   limitMillis?: number;
   /** Writes the results to this file as JSON (2-space indent, FORMAT §12). */
   json?: string;
@@ -262,7 +266,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
     machineLimit(limitBytes, {
       dir: limitDir,
       chunkBytes: 4096 * width * 4,
-      minMillis: opts.limitMillis ?? 1000,
+      minMillis: opts.limitMillis ?? Math.min(1000, Math.max(100, mb(totalBytes) * 10)),
     });
   try {
     const before = await measureLimit();
