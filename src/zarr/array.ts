@@ -601,6 +601,9 @@ function finishRead(meta: ArrayMetadata, outShape: readonly number[], out: AnySt
   return new NDArray(dtype, [...outShape], out as never);
 }
 
+/** Largest read (decoded bytes) fetched whole before decoding: above, the compressed bytes would double the memory held. */
+const ROWS_AT_ONCE_MAX_BYTES = 512 * 1024 * 1024;
+
 /**
  * Reads an array chunked along its first dimension only — chunks (and
  * shards) and the selection whole along every other dimension, byte codecs
@@ -611,8 +614,10 @@ function finishRead(meta: ArrayMetadata, outShape: readonly number[], out: AnySt
  * concurrently (the partitions of a query) decode on every core.
  *
  * @returns `undefined`, having read nothing, for another layout, a read
- *   below `FRAMES_INLINE_BELOW_BYTES`, or without a pool (`codec.workers` < 2):
- *   the chunk-by-chunk path, which decodes as the bytes arrive, is as good then.
+ *   below `FRAMES_INLINE_BELOW_BYTES` or above {@link ROWS_AT_ONCE_MAX_BYTES},
+ *   or without a pool (`codec.workers` < 2): the chunk-by-chunk path, which
+ *   decodes as the bytes arrive, is as good then (and holds only the chunks
+ *   in flight, not all the compressed bytes of the read).
  */
 async function readRows(
   store: Store,
@@ -639,7 +644,7 @@ async function readRows(
   const rowBytes = rowElements * size;
   const [a, b] = sel[0] as readonly [number, number];
   const outBytes = (b - a) * rowBytes;
-  if (outBytes < FRAMES_INLINE_BELOW_BYTES) return undefined;
+  if (outBytes < FRAMES_INLINE_BELOW_BYTES || outBytes > ROWS_AT_ONCE_MAX_BYTES) return undefined;
 
   const sources: Uint8Array[] = [];
   const sourceIndex = new Map<Uint8Array, number>();
