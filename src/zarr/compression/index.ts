@@ -356,10 +356,9 @@ export async function decodeFrames(
       const key = frames[f.frame ?? 0]?.key ?? first.key;
       throw toCodecError(new StageError(f.codec, f.op, f.message), { key, itemSize: ctx.itemSize }, "decode");
     }
-    if (outcome !== undefined) {
-      for (const spare of outcome.spares) giveBuffer(spare);
-      return outcome.data;
-    }
+    // The sources come back too; whole objects and shards are not chunk-sized
+    // scratch memory, so they are left to the garbage collector.
+    if (outcome !== undefined) return outcome.data;
   }
   const out = new Uint8Array(outBytes);
   for (const f of frames) {
