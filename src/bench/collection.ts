@@ -34,6 +34,7 @@
  * @module
  */
 
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -223,6 +224,15 @@ function localDirOf(url: string): string | undefined {
  * @throws RangeError for a non-positive size or an unknown profile; Error
  *   when a query returns other values than inserted; store errors as thrown.
  */
+/** `sync(1)`: flushes dirty pages to disk (no-op where the command is missing). */
+function flushFileSystem(): void {
+  try {
+    execFileSync("sync", { stdio: "ignore" });
+  } catch {
+    // not available: the queries then share the disk with the write-back
+  }
+}
+
 export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> {
   const months = positiveInt(opts.partitions, 12, "partitions");
   const rows = positiveInt(opts.rows, 50_000, "rows");
@@ -297,6 +307,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
     } finally {
       await writeStore.close();
     }
+    // Let the kernel write back the inserted bytes before the read scenarios, so that they measure
+    // reads rather than contention with the insert's write-back (as a later, separate query would).
+    flushFileSystem();
 
     // 2. cold open
     const openProbe = new CountingStore(await openStore(url, { readOnly: true }));
