@@ -214,6 +214,15 @@ function localDirOf(url: string): string | undefined {
   }
 }
 
+/** `sync(1)`: flushes dirty pages to disk (no-op where the command is missing). */
+function flushFileSystem(): void {
+  try {
+    execFileSync("sync", { stdio: "ignore" });
+  } catch {
+    // not available: the queries then share the disk with the write-back
+  }
+}
+
 /**
  * Runs the benchmark: builds the dataset, measures the machine limit on its
  * bytes, then the four scenarios of BEHAVIOUR §17; checks that the queries
@@ -224,15 +233,6 @@ function localDirOf(url: string): string | undefined {
  * @throws RangeError for a non-positive size or an unknown profile; Error
  *   when a query returns other values than inserted; store errors as thrown.
  */
-/** `sync(1)`: flushes dirty pages to disk (no-op where the command is missing). */
-function flushFileSystem(): void {
-  try {
-    execFileSync("sync", { stdio: "ignore" });
-  } catch {
-    // not available: the queries then share the disk with the write-back
-  }
-}
-
 export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> {
   const months = positiveInt(opts.partitions, 12, "partitions");
   const rows = positiveInt(opts.rows, 50_000, "rows");
