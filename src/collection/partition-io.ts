@@ -19,7 +19,7 @@ import { type DType, isBigIntDType } from "../dtype.js";
 import { SchemaError } from "../errors.js";
 import { castChecked, NDArray } from "../ndarray.js";
 import type { PartitionKey } from "../partitioning/index.js";
-import type { DatasetSchema, VariableSchema } from "../schema/index.js";
+import type { DatasetSchema, VariableEntry, VariableSchema } from "../schema/index.js";
 import type { Store } from "../store/store.js";
 import { joinPath } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
@@ -47,6 +47,24 @@ export interface PartitionIOOptions {
   concurrency?: number;
 }
 
+const LAYOUT_TABLES = new WeakMap<
+  DatasetSchema,
+  { chunksTable: Record<string, number | null>; entries: Map<string, VariableEntry> }
+>();
+
+/** The schema's chunk table and variable entries by path, computed once per schema. */
+function layoutTables(schema: DatasetSchema) {
+  let tables = LAYOUT_TABLES.get(schema);
+  if (tables === undefined) {
+    tables = {
+      chunksTable: schema.dimChunks,
+      entries: new Map(schema.variableEntries().map((e) => [e.path, e])),
+    };
+    LAYOUT_TABLES.set(schema, tables);
+  }
+  return tables;
+}
+
 /**
  * The `writeArray` options of a variable: its dimension names, codecs, fill
  * value and attributes, the declared chunk extents (FORMAT §6.3: the chunk
@@ -58,8 +76,8 @@ function arrayOptions(
   vs: VariableSchema,
   signal?: AbortSignal,
 ): WriteArrayOptions {
-  const chunksTable = schema.dimChunks;
-  const entry = schema.variableEntries().find((e) => e.path === path);
+  const { chunksTable, entries } = layoutTables(schema);
+  const entry = entries.get(path);
   return {
     dimensionNames: vs.dimensions,
     chunks: vs.dimensions.map((d) => chunksTable[d] ?? entry?.visible.get(d)?.chunks ?? null),
