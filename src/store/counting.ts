@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type RangeQuery, type SessionOptions, Store } from "./store.js";
+import { type RangeQuery, type SessionOptions, Store, type VersionedBytes } from "./store.js";
 
 /** Calls and bytes seen by a {@link CountingStore} since creation or the last reset. */
 export interface StoreCounts {
@@ -129,6 +129,40 @@ export class CountingStore extends Store {
   override async deletePrefix(prefix: string): Promise<void> {
     this.tally.delete++;
     return this.inner.deletePrefix(prefix);
+  }
+
+  override get conditionalWrites(): boolean {
+    return this.inner.conditionalWrites;
+  }
+
+  override async readVersioned(
+    key: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<VersionedBytes | undefined> {
+    this.tally.get++;
+    const out = await this.inner.readVersioned(key, opts);
+    if (out !== undefined) this.tally.bytesRead += out.data.length;
+    return out;
+  }
+
+  override async writeConditional(
+    key: string,
+    data: Uint8Array,
+    ifVersion: string | null,
+  ): Promise<string | undefined> {
+    this.tally.put++;
+    this.tally.bytesWritten += data.length;
+    return this.inner.writeConditional(key, data, ifVersion);
+  }
+
+  override async renamePrefix(from: string, to: string): Promise<boolean> {
+    this.tally.put++;
+    return this.inner.renamePrefix(from, to);
+  }
+
+  override async copyObject(from: string, to: string): Promise<void> {
+    this.tally.put++;
+    return this.inner.copyObject(from, to);
   }
 
   override session<T>(fn: () => Promise<T>, opts?: SessionOptions): Promise<T> {

@@ -30,4 +30,5 @@ export {
   relativePath,
   type SessionOptions,
   Store,
+  type VersionedBytes,
 } from "./store.js";

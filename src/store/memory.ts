@@ -13,11 +13,14 @@
 
 import { StoreError } from "../errors.js";
 import { checkRange, normalizeKey, randomHex, resolveRange } from "./keys.js";
-import { type RangeQuery, Store } from "./store.js";
+import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
 
 /** The objects of one named memory store, shared by all its handles. */
 class MemoryData {
   readonly objects = new Map<string, Uint8Array>();
+  /** Version of each object: a store-wide counter value taken at its last write. */
+  readonly versions = new Map<string, string>();
+  private counter = 0;
   private sorted: string[] | null = null;
 
   /** All keys, sorted (cached until the next change). */
@@ -26,13 +29,17 @@ class MemoryData {
     return this.sorted;
   }
 
-  set(key: string, value: Uint8Array): void {
+  set(key: string, value: Uint8Array): string {
     if (!this.objects.has(key)) this.sorted = null;
     this.objects.set(key, value);
+    const version = String(++this.counter);
+    this.versions.set(key, version);
+    return version;
   }
 
   delete(key: string): void {
     if (this.objects.delete(key)) this.sorted = null;
+    this.versions.delete(key);
   }
 
   /** Keys starting with `start` (`""`: all), sorted, found by binary search. */
@@ -158,6 +165,81 @@ export class MemoryStore extends Store {
     this.assertWritable(k);
     if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
     this.data.set(k, data.slice());
+  }
+
+  /** Always true: the check and the write of {@link writeConditional} are one synchronous step. */
+  override get conditionalWrites(): boolean {
+    return true;
+  }
+
+  override async readVersioned(
+    key: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<VersionedBytes | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    opts?.signal?.throwIfAborted();
+    const value = this.data.objects.get(k);
+    if (value === undefined) return undefined;
+    return { data: value.slice(), version: this.data.versions.get(k) as string };
+  }
+
+  /**
+   * Writes only if `key` is absent (`ifVersion` null) or has the version
+   * `ifVersion`; check and write happen in one synchronous step, so they
+   * are atomic for every handle of the store in this process.
+   *
+   * @returns the new version, or `undefined` when the condition failed.
+   * @throws ReadOnlyError on a read-only store; StoreError for the root key.
+   */
+  override async writeConditional(
+    key: string,
+    data: Uint8Array,
+    ifVersion: string | null,
+  ): Promise<string | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    this.assertWritable(k);
+    if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
+    const current = this.data.versions.get(k);
+    if (ifVersion === null ? current !== undefined : current !== ifVersion) return undefined;
+    return this.data.set(k, data.slice());
+  }
+
+  /**
+   * Re-keys every object below `from` (and `from` itself) to `to` in one
+   * synchronous step: every caller in the process sees all of them at one
+   * place or the other.
+   *
+   * @returns true.
+   * @throws StoreError when `from` holds no object (a missing source is an
+   *   error, as on a local disk), is the root, or contains `to`, or when `to`
+   *   holds objects; ReadOnlyError on a read-only store.
+   */
+  override async renamePrefix(from: string, to: string): Promise<boolean> {
+    const f = normalizeKey(from, this.rootUri);
+    const t = normalizeKey(to, this.rootUri);
+    this.assertWritable(f);
+    if (f === "" || t === "")
+      throw new StoreError(`cannot rename the root of ${this.rootUri}`, { key: from });
+    const moved = [...(this.data.objects.has(f) ? [f] : []), ...this.data.keysFrom(`${f}/`)];
+    if (moved.length === 0) {
+      throw new StoreError(`cannot rename '${f}' in ${this.rootUri}: no such object or prefix`, {
+        key: from,
+      });
+    }
+    if (t === f || t.startsWith(`${f}/`)) {
+      throw new StoreError(`cannot rename '${f}' into itself ('${t}') in ${this.rootUri}`, { key: to });
+    }
+    if (this.data.objects.has(t) || this.data.keysFrom(`${t}/`).length > 0) {
+      throw new StoreError(`cannot rename '${f}' to '${t}' in ${this.rootUri}: the target exists`, {
+        key: t,
+      });
+    }
+    for (const key of moved) {
+      const value = this.data.objects.get(key) as Uint8Array;
+      this.data.delete(key);
+      this.data.set(t + key.slice(f.length), value);
+    }
+    return true;
   }
 
   override async deleteKey(key: string): Promise<void> {

@@ -11,10 +11,20 @@
  * @module
  */
 
-import { ReadOnlyError } from "../errors.js";
+import { ReadOnlyError, StoreError } from "../errors.js";
 
 /** A byte range: `length` bytes from `offset`, or the last `suffixLength` bytes. */
 export type RangeQuery = { offset: number; length: number } | { suffixLength: number };
+
+/** An object's bytes with the version tag that conditional writes compare against. */
+export interface VersionedBytes {
+  readonly data: Uint8Array;
+  /**
+   * Opaque version tag of this write of the object: the ETag on S3, inode +
+   * modification time + size on a local disk, a counter in memory.
+   */
+  readonly version: string;
+}
 
 /** Options of {@link Store.session}. */
 export interface SessionOptions {
@@ -82,6 +92,79 @@ export abstract class Store {
 
   /** Deletes `prefix` (an object) and everything below it; missing is a no-op. @throws ReadOnlyError on a read-only store. */
   abstract deletePrefix(prefix: string): Promise<void>;
+
+  // -- conditional writes (leases, journal, catalog compare-and-swap) -------
+
+  /**
+   * Whether {@link Store.readVersioned} and {@link Store.writeConditional}
+   * are supported (local files, memory, S3). Transactional and read-only
+   * stores do not need them and return false.
+   */
+  get conditionalWrites(): boolean {
+    return false;
+  }
+
+  /**
+   * Bytes of `key` with their version tag, or `undefined` when absent.
+   *
+   * @throws StoreError when the backend has no conditional writes.
+   */
+  async readVersioned(key: string, _opts?: { signal?: AbortSignal }): Promise<VersionedBytes | undefined> {
+    throw new StoreError(`store ${this.rootUri} does not support conditional writes (reading '${key}')`, {
+      key,
+    });
+  }
+
+  /**
+   * Writes `data` at `key` only if the object is absent (`ifVersion` null:
+   * exclusive create) or still carries the version `ifVersion`
+   * (compare-and-swap). The check and the write are one atomic step as seen
+   * by every other writer of the store: `If-None-Match: *` / `If-Match` on
+   * S3, `link(2)` / an exclusive lock file on a local disk.
+   *
+   * @returns the new version, or `undefined` when the condition failed
+   *   (nothing written).
+   * @throws ReadOnlyError on a read-only store; StoreError when the backend
+   *   has no conditional writes.
+   */
+  async writeConditional(
+    key: string,
+    _data: Uint8Array,
+    _ifVersion: string | null,
+  ): Promise<string | undefined> {
+    this.assertWritable(key);
+    throw new StoreError(`store ${this.rootUri} does not support conditional writes (writing '${key}')`, {
+      key,
+    });
+  }
+
+  /**
+   * Moves everything below `from` to `to` in one atomic step when the
+   * backend can (a directory rename on a local disk, a re-keying in memory).
+   * `to` must not exist; its parent is created.
+   *
+   * @returns false when the backend has no atomic move (object stores):
+   *   nothing was done and the caller copies instead.
+   * @throws ReadOnlyError on a read-only store; StoreError when the move fails.
+   */
+  async renamePrefix(from: string, _to: string): Promise<boolean> {
+    this.assertWritable(from);
+    return false;
+  }
+
+  /**
+   * Copies the object `from` to `to` (replacing `to`). The default reads
+   * and writes the bytes; S3 copies on the server.
+   *
+   * @throws StoreError when `from` is absent; ReadOnlyError on a read-only store.
+   */
+  async copyObject(from: string, to: string): Promise<void> {
+    const bytes = await this.readBytes(from);
+    if (bytes === undefined) {
+      throw new StoreError(`cannot copy '${from}' in ${this.rootUri}: no such object`, { key: from });
+    }
+    await this.writeBytes(to, bytes);
+  }
 
   /**
    * Runs `fn` as one unit of work. On transactional stores (Icechunk) the
