@@ -27,10 +27,10 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import type { BigIntStats, Dirent } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { createExclusively, etagOf, LOCK_STALE_MS, replaceAtomically, withLock } from "./fs-atomic.js";
 
 /** Version of an object as Icechunk sees it (mirrors `StorageVersionInfo`). */
 export interface FsVersionInfo {
@@ -116,8 +116,7 @@ export interface FsStorageOptions {
   lockTimeoutMs?: number;
 }
 
-/** Age (ms) after which a compare-and-swap lock file is considered abandoned and removed. */
-export const LOCK_STALE_MS = 30_000;
+export { LOCK_STALE_MS };
 
 /**
  * Builds the custom-storage callbacks for an Icechunk repository stored in
@@ -244,11 +243,6 @@ export function fsStorageBackend(root: string, options: FsStorageOptions = {}): 
   };
 }
 
-/** The etag of a file version: inode, mtime (ns) and size, base 36. */
-export function etagOf(st: BigIntStats): string {
-  return `${st.ino.toString(36)}-${st.mtimeNs.toString(36)}-${st.size.toString(36)}`;
-}
-
 function sameVersion(st: BigIntStats, version: FsVersionInfo): boolean {
   const expected = version.etag ?? version.generation;
   return expected != null && expected === etagOf(st);
@@ -291,85 +285,6 @@ async function readFully(handle: fs.FileHandle, position: number, length: number
     done += bytesRead;
   }
   return done === length ? buf : buf.subarray(0, done);
-}
-
-function hiddenSibling(target: string, suffix: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${suffix}`);
-}
-
-/** Writes `data` to a hidden temporary file beside `target`; returns its path and etag. */
-async function writeTemporary(target: string, data: Uint8Array): Promise<{ tmp: string; etag: string }> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const tmp = hiddenSibling(target, `${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "wx");
-  let etag: string;
-  try {
-    await handle.writeFile(data);
-    // The inode and mtime survive rename() and link(): this is the new object's etag.
-    etag = etagOf(await handle.stat({ bigint: true }));
-  } catch (err) {
-    await handle.close().catch(() => {});
-    await fs.unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await handle.close();
-  return { tmp, etag };
-}
-
-async function replaceAtomically(target: string, data: Uint8Array): Promise<string> {
-  const { tmp, etag } = await writeTemporary(target, data);
-  try {
-    await fs.rename(tmp, target);
-  } catch (err) {
-    await fs.unlink(tmp).catch(() => {});
-    throw err;
-  }
-  return etag;
-}
-
-/** Creates `target` only if absent; the etag of the new object, or `undefined` when it already existed. */
-async function createExclusively(target: string, data: Uint8Array): Promise<string | undefined> {
-  const { tmp, etag } = await writeTemporary(target, data);
-  try {
-    await fs.link(tmp, target);
-    return etag;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return undefined;
-    throw err;
-  } finally {
-    await fs.unlink(tmp).catch(() => {});
-  }
-}
-
-/** Runs `fn` while holding the exclusive lock file of `target`. */
-async function withLock<T>(target: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const lock = hiddenSibling(target, "lock");
-  const deadline = Date.now() + timeoutMs;
-  let wait = 2;
-  for (;;) {
-    try {
-      const handle = await fs.open(lock, "wx");
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const st = await fs.stat(lock).catch(() => undefined);
-    if (st !== undefined && Date.now() - st.mtimeMs > LOCK_STALE_MS) {
-      await fs.unlink(lock).catch(() => {});
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for the lock ${lock}`);
-    await new Promise((r) => setTimeout(r, wait));
-    wait = Math.min(wait * 2, 50);
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.unlink(lock).catch(() => {});
-  }
 }
 
 async function walk(dir: string, rel: string, out: FsListInfo[]): Promise<void> {

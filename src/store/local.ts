@@ -21,7 +21,7 @@ import {
   resolveRange,
   sortedUnique,
 } from "./keys.js";
-import { type RangeQuery, Store } from "./store.js";
+import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
 
 type Fs = typeof FsPromises;
 let fsModule: Promise<Fs> | undefined;
@@ -29,6 +29,28 @@ function loadFs(): Promise<Fs> {
   fsModule ??= importNodeOnly<typeof FsPromises>("node:fs/promises");
   return fsModule;
 }
+
+type Atomic = typeof import("./fs-atomic.js");
+let atomicModule: Promise<Atomic> | undefined;
+function loadAtomic(): Promise<Atomic> {
+  atomicModule ??= importNodeOnly<Atomic>(new URL("./fs-atomic.js", import.meta.url).href);
+  return atomicModule;
+}
+
+/**
+ * `O_RDONLY | O_NOFOLLOW`: opening a symbolic link fails (ELOOP; EMLINK on
+ * FreeBSD) instead of following it, so that a link is only followed after
+ * its target was checked. (No `O_NOFOLLOW` on Windows: plain read.)
+ */
+function readNoFollow(fs: Fs): number {
+  return fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+}
+/** Codes of an `O_NOFOLLOW` open of a symbolic link. */
+const IS_LINK = new Set(["ELOOP", "EMLINK"]);
+/** How long a compare-and-swap waits for the lock of an object, in ms. */
+const LOCK_TIMEOUT_MS = 10_000;
+/** At most this many verified directories are remembered (then the memory starts afresh). */
+const MAX_VERIFIED_DIRS = 10_000;
 
 /** Error codes meaning "nothing there" for a read. */
 const MISSING = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
@@ -41,11 +63,14 @@ function code(err: unknown): string | undefined {
 /**
  * Whether a file name is a transient artefact of an interrupted atomic write
  * (`<name>.<random>.tmp` from this store, `<name>.tmp` from Python's
- * LocalStore, `<stem>.<hex>.partial` from zarr-python): listings skip them
- * (FORMAT §1, §13 reader rule 6).
+ * LocalStore, `<stem>.<hex>.partial` from zarr-python) or the lock file of a
+ * compare-and-swap (`.<name>.lock`): listings skip them (FORMAT §1, §13
+ * reader rule 6).
  */
 export function isTransientName(name: string): boolean {
-  return name.endsWith(".tmp") || name.endsWith(".partial");
+  return (
+    name.endsWith(".tmp") || name.endsWith(".partial") || (name.startsWith(".") && name.endsWith(".lock"))
+  );
 }
 
 /** Options of {@link LocalStore}. */
@@ -69,6 +94,17 @@ export interface LocalStoreOptions {
  * - {@link LocalStore.exists} is true for a file or a directory (even an
  *   empty one: directories left behind by deletes are harmless because
  *   partition discovery requires `zarr.json`).
+ * - Conditional writes ({@link LocalStore.writeConditional}): create-only
+ *   with `link(2)`, compare-and-swap under an exclusive lock file
+ *   `.<name>.lock` (skipped by listings), versions from inode, modification
+ *   time, size and a digest of the bytes (./fs-atomic.ts) — atomic across
+ *   processes sharing the directory. {@link LocalStore.renamePrefix} is one
+ *   `rename(2)` of a directory.
+ * - Symbolic links are never followed out of the root: a key whose
+ *   directory resolves (`realpath`) outside the real root is refused with a
+ *   StoreError, for reads, writes, deletes and renames alike; a key that is
+ *   itself a link is read only when its target lies inside; `listDir` skips
+ *   links that lead outside. Links that stay inside keep working.
  *
  * @example
  * const store = new LocalStore("/data/collection", { readOnly: true });
@@ -80,6 +116,10 @@ export class LocalStore extends Store {
   readonly readOnly: boolean;
   /** The root directory as given (trailing separators removed). */
   readonly root: string;
+  /** Keys of the directories known to resolve inside the root (forgotten by deletePrefix and renamePrefix). */
+  readonly #inside = new Set<string>();
+  /** Real path of the root, once it exists. */
+  #realRoot: string | undefined;
 
   /**
    * @param root - directory path (absolute or relative to the working directory).
@@ -107,16 +147,281 @@ export class LocalStore extends Store {
     });
   }
 
+  /** Real path of the root (cached once the root exists), or `undefined` while it does not exist. */
+  async #realRootPath(fs: Fs): Promise<string | undefined> {
+    if (this.#realRoot === undefined) {
+      try {
+        this.#realRoot = await fs.realpath(this.root);
+      } catch (err) {
+        if (MISSING.has(code(err) ?? "")) return undefined; // nothing below it can be a link yet
+        throw err;
+      }
+    }
+    return this.#realRoot;
+  }
+
+  /** Whether the real path `real` is the real root or below it. */
+  #isInside(real: string, root: string): boolean {
+    if (real === root) return true;
+    const sep = root.includes("\\") && !root.includes("/") ? "\\" : "/";
+    return real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+  }
+
+  /**
+   * Refuses a key whose directory resolves, through a symbolic link,
+   * outside the root: the real path (`realpath`) of the nearest existing
+   * ancestor of the key's directory must lie inside the real path of the
+   * root. Directories found inside are remembered, so that the many keys of
+   * one directory cost one `realpath`; deletes of prefixes and renames forget
+   * them. (The check is not atomic with the operation: a link planted in
+   * place of a directory this instance already verified goes unnoticed
+   * until the directory is forgotten.)
+   *
+   * @throws StoreError naming the key and the link.
+   */
+  #confine(k: string, op: string): Promise<void> | undefined {
+    if (!k.includes("/")) return undefined; // directly in the root
+    return this.#confineDir(k.slice(0, k.lastIndexOf("/")), op, k);
+  }
+
+  /** {@link LocalStore.#confine} for the directory `dirKey` itself (`k`: the key named in the error). */
+  async #confineDir(dirKey: string, op: string, k = dirKey): Promise<void> {
+    if (dirKey === "" || this.#inside.has(dirKey)) return;
+    const fs = await loadFs();
+    let real: string | undefined;
+    let probe = dirKey;
+    try {
+      const root = await this.#realRootPath(fs);
+      if (root === undefined) return;
+      for (;;) {
+        try {
+          real = await fs.realpath(this.path(probe));
+          break;
+        } catch (err) {
+          if (!MISSING.has(code(err) ?? "")) throw err;
+          if (probe === "") {
+            this.#realRoot = undefined; // the root was removed: nothing below it can be a link
+            return;
+          }
+          // Missing (or a dangling link): what exists above decides.
+          probe = probe.includes("/") ? probe.slice(0, probe.lastIndexOf("/")) : "";
+        }
+      }
+      if (this.#isInside(real, root)) {
+        if (probe === dirKey) {
+          if (this.#inside.size >= MAX_VERIFIED_DIRS) this.#inside.clear();
+          this.#inside.add(dirKey);
+        }
+        return;
+      }
+    } catch (err) {
+      return this.fail(op, k, err);
+    }
+    throw await this.#outside(fs, k, op, real);
+  }
+
+  /** The StoreError for `k`, which resolves to `real` outside the root; names the first link on its path. */
+  async #outside(fs: Fs, k: string, op: string, real: string): Promise<StoreError> {
+    let link = "";
+    const parts = k.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const sub = parts.slice(0, i).join("/");
+      try {
+        if ((await fs.lstat(this.path(sub))).isSymbolicLink()) {
+          link = ` ('${sub}' -> '${await fs.readlink(this.path(sub))}')`;
+          break;
+        }
+      } catch {
+        break;
+      }
+    }
+    return new StoreError(
+      `cannot ${op} '${k}' in ${this.rootUri}: '${k}' resolves outside the store root (to ${real}) ` +
+        `through a symbolic link${link}; refused`,
+      { key: this.path(k) },
+    );
+  }
+
+  /**
+   * Opens the file of `k` for reading without following a symbolic link
+   * out of the root: a key that is itself a link is opened only when its
+   * real path lies inside the root.
+   *
+   * @returns the handle, or `undefined` when there is no such file.
+   * @throws StoreError naming the key otherwise.
+   */
+  async #openForRead(fs: Fs, k: string): Promise<FsPromises.FileHandle | undefined> {
+    const file = this.path(k);
+    try {
+      return await fs.open(file, readNoFollow(fs));
+    } catch (err) {
+      if (MISSING.has(code(err) ?? "")) return undefined;
+      if (!IS_LINK.has(code(err) ?? "")) return this.fail("read", k, err);
+    }
+    let real: string;
+    try {
+      real = await fs.realpath(file);
+      const root = await this.#realRootPath(fs);
+      if (root !== undefined && !this.#isInside(real, root)) throw await this.#outside(fs, k, "read", real);
+      return await fs.open(real, "r");
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      if (MISSING.has(code(err) ?? "")) return undefined; // a dangling link
+      return this.fail("read", k, err);
+    }
+  }
+
   override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
+    await this.#confine(k, "read");
     const fs = await loadFs();
     try {
-      return plain(await fs.readFile(this.path(k), { signal: opts?.signal }));
+      return plain(await fs.readFile(this.path(k), { flag: readNoFollow(fs), signal: opts?.signal }));
+    } catch (err) {
+      if (MISSING.has(code(err) ?? "")) return undefined;
+      if (!IS_LINK.has(code(err) ?? "")) return this.fail("read", k, err);
+    }
+    // The key is a symbolic link: read it only if it leads to a file inside the root.
+    const handle = await this.#openForRead(fs, k);
+    if (handle === undefined) return undefined;
+    try {
+      return plain(await handle.readFile({ signal: opts?.signal }));
     } catch (err) {
       if (MISSING.has(code(err) ?? "")) return undefined;
       return this.fail("read", k, err);
+    } finally {
+      await handle.close();
     }
+  }
+
+  /** Always true on a writable store: see ./fs-atomic.ts for how. */
+  override get conditionalWrites(): boolean {
+    return !this.readOnly;
+  }
+
+  /**
+   * Bytes and version of `key`, read through one file handle (so the two
+   * match): inode, modification time and size, with a digest of the bytes
+   * (see `contentVersion` in ./fs-atomic.ts).
+   */
+  override async readVersioned(
+    key: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<VersionedBytes | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    opts?.signal?.throwIfAborted();
+    await this.#confine(k, "read");
+    const fs = await loadFs();
+    try {
+      return await this.#readVersioned(fs, k);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      return this.fail("read", k, err);
+    }
+  }
+
+  async #readVersioned(fs: Fs, k: string): Promise<VersionedBytes | undefined> {
+    const atomic = await loadAtomic();
+    const handle = await this.#openForRead(fs, k);
+    if (handle === undefined) return undefined;
+    try {
+      const stat = await handle.stat({ bigint: true });
+      if (!stat.isFile()) return undefined;
+      const data = plain(await handle.readFile());
+      return { data, version: atomic.contentVersion(atomic.etagOf(stat), data) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Create-only (`ifVersion` null: `link(2)` of a temporary file, which
+   * fails when the target exists) or compare-and-swap (under the exclusive
+   * lock file `.<name>.lock`: compare the version, rename the new bytes in).
+   * Atomic against every conditional writer of the directory, in any
+   * process; a plain {@link LocalStore.writeBytes} is not serialised with
+   * them (as on S3, it simply replaces the object).
+   *
+   * @returns the new version, or `undefined` when the condition failed.
+   * @throws ReadOnlyError; StoreError (e.g. a lock held for more than 10 s).
+   */
+  override async writeConditional(
+    key: string,
+    data: Uint8Array,
+    ifVersion: string | null,
+  ): Promise<string | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    this.assertWritable(k);
+    if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
+    await this.#confine(k, "write");
+    const [fs, atomic] = await Promise.all([loadFs(), loadAtomic()]);
+    const target = this.path(k);
+    try {
+      if (ifVersion === null) {
+        const etag = await atomic.createExclusively(target, data);
+        return etag === undefined ? undefined : atomic.contentVersion(etag, data);
+      }
+      return await atomic.withLock(target, LOCK_TIMEOUT_MS, async () => {
+        const current = await this.#readVersioned(fs, k);
+        if (current?.version !== ifVersion) return undefined;
+        return atomic.contentVersion(await atomic.replaceAtomically(target, data), data);
+      });
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      return this.fail("write", k, err);
+    }
+  }
+
+  /**
+   * Moves the directory (or file) `from` to `to` with one `rename(2)`,
+   * creating `to`'s parent directory: other processes see the whole tree at
+   * one place or the other.
+   *
+   * A missing `from` is an error, not a no-op (nor `false`, which would send
+   * a caller to copy): a staged replacement must never publish nothing.
+   * `to` must not exist (an empty directory counts as existing, as for
+   * {@link LocalStore.exists}); the check precedes the rename, but a
+   * non-empty directory created meanwhile still makes the rename fail.
+   *
+   * @returns true.
+   * @throws StoreError when `from` is missing or the root, `to` exists or
+   *   lies below `from`, or either resolves outside the root; ReadOnlyError.
+   */
+  override async renamePrefix(from: string, to: string): Promise<boolean> {
+    const f = normalizeKey(from, this.rootUri);
+    const t = normalizeKey(to, this.rootUri);
+    this.assertWritable(f);
+    if (f === "" || t === "")
+      throw new StoreError(`cannot rename the root of ${this.rootUri}`, { key: from });
+    await this.#confine(f, "rename");
+    await this.#confine(t, "rename");
+    const fs = await loadFs();
+    try {
+      await fs.lstat(this.path(f));
+    } catch (err) {
+      if (!MISSING.has(code(err) ?? "")) return this.fail("rename", f, err);
+      throw new StoreError(`cannot rename '${f}' in ${this.rootUri}: no such object or prefix`, {
+        key: from,
+      });
+    }
+    if (t === f || t.startsWith(`${f}/`)) {
+      throw new StoreError(`cannot rename '${f}' into itself ('${t}') in ${this.rootUri}`, { key: to });
+    }
+    if (await this.exists(t)) {
+      throw new StoreError(`cannot rename '${f}' to '${t}' in ${this.rootUri}: the target exists`, {
+        key: t,
+      });
+    }
+    try {
+      await fs.mkdir(this.path(t.slice(0, Math.max(0, t.lastIndexOf("/")))), { recursive: true });
+      await fs.rename(this.path(f), this.path(t));
+    } catch (err) {
+      return this.fail("rename", f, err);
+    } finally {
+      this.#inside.clear();
+    }
+    return true;
   }
 
   /** Reads only the requested bytes through a file handle (never the whole file). */
@@ -128,14 +433,10 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);
     opts?.signal?.throwIfAborted();
+    await this.#confine(k, "read");
     const fs = await loadFs();
-    let handle: FsPromises.FileHandle;
-    try {
-      handle = await fs.open(this.path(k), "r");
-    } catch (err) {
-      if (MISSING.has(code(err) ?? "")) return undefined;
-      return this.fail("read", k, err);
-    }
+    const handle = await this.#openForRead(fs, k);
+    if (handle === undefined) return undefined;
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) return undefined;
@@ -168,6 +469,7 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
     if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
+    await this.#confine(k, "write");
     const fs = await loadFs();
     const target = this.path(k);
     const tmp = `${target}.${randomHex(8)}.tmp`;
@@ -191,6 +493,7 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
     if (k === "") return;
+    await this.#confine(k, "delete");
     const fs = await loadFs();
     try {
       await fs.unlink(this.path(k));
@@ -206,6 +509,7 @@ export class LocalStore extends Store {
   /** Whether `key` is a file or a directory (`""`: whether the root exists). */
   override async exists(key: string): Promise<boolean> {
     const k = normalizeKey(key, this.rootUri);
+    await this.#confine(k, "stat");
     const fs = await loadFs();
     try {
       await fs.stat(this.path(k));
@@ -216,7 +520,9 @@ export class LocalStore extends Store {
     }
   }
 
-  private async entries(prefix: string): Promise<Dirent[]> {
+  /** Entries of the directory `prefix`; `confined`: already known to lie inside the root. */
+  private async entries(prefix: string, confined = false): Promise<Dirent[]> {
+    if (!confined) await this.#confineDir(prefix, "list");
     const fs = await loadFs();
     try {
       return await fs.readdir(this.path(prefix), { withFileTypes: true });
@@ -236,18 +542,26 @@ export class LocalStore extends Store {
     return sortedUnique(names);
   }
 
-  /** Directory names directly below `prefix` (symbolic links followed), sorted; `[]` when missing. */
+  /**
+   * Directory names directly below `prefix` (symbolic links to directories
+   * inside the root included, links leading outside skipped), sorted; `[]`
+   * when missing.
+   */
   override async listDir(prefix: string): Promise<string[]> {
     const p = normalizeKey(prefix, this.rootUri);
     const fs = await loadFs();
     const names: string[] = [];
     for (const e of await this.entries(p)) {
       if (e.isDirectory()) names.push(e.name);
-      else if (
-        e.isSymbolicLink() &&
-        (await isDirectory(fs, this.path(p === "" ? e.name : `${p}/${e.name}`)))
-      ) {
-        names.push(e.name);
+      else if (e.isSymbolicLink()) {
+        const child = p === "" ? e.name : `${p}/${e.name}`;
+        if (!(await isDirectory(fs, this.path(child)))) continue;
+        try {
+          await this.#confineDir(child, "list");
+          names.push(e.name);
+        } catch {
+          // a link out of the root: not part of the store
+        }
       }
     }
     return sortedUnique(names);
@@ -257,9 +571,10 @@ export class LocalStore extends Store {
   override async list(prefix = ""): Promise<string[]> {
     const p = normalizeKey(prefix, this.rootUri);
     const out: string[] = [];
+    // Only real sub-directories are walked (not links): below a confined directory, they are inside too.
     const walk = async (dir: string): Promise<void> => {
       const subdirs: string[] = [];
-      for (const e of await this.entries(dir)) {
+      for (const e of await this.entries(dir, dir !== p)) {
         const key = dir === "" ? e.name : `${dir}/${e.name}`;
         if (e.isDirectory()) subdirs.push(key);
         else if (!isTransientName(e.name)) out.push(key);
@@ -279,12 +594,15 @@ export class LocalStore extends Store {
   override async deletePrefix(prefix: string): Promise<void> {
     const p = normalizeKey(prefix, this.rootUri);
     this.assertWritable(p);
+    await this.#confine(p, "delete");
     const fs = await loadFs();
     const targets = p === "" ? (await this.entries("")).map((e) => e.name) : [p];
     try {
       await Promise.all(targets.map((t) => fs.rm(this.path(t), { recursive: true, force: true })));
     } catch (err) {
       return this.fail("delete", p, err);
+    } finally {
+      this.#inside.clear();
     }
   }
 }
