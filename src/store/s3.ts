@@ -9,7 +9,12 @@
  * @module
  */
 
-import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
+import type {
+  GetObjectCommandOutput,
+  ListObjectsV2CommandOutput,
+  S3Client,
+  S3ClientConfig,
+} from "@aws-sdk/client-s3";
 import { StoreError } from "../errors.js";
 import {
   checkRange,
@@ -21,7 +26,7 @@ import {
   resolveRange,
   sortedUnique,
 } from "./keys.js";
-import { type RangeQuery, Store } from "./store.js";
+import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 let sdkModule: Promise<Sdk> | undefined;
@@ -52,7 +57,8 @@ export type S3StorageOptions = {
   /**
    * Attempts per request, first included (default 5). Throttling, 5xx and
    * network errors are retried with the SDK's exponential backoff with
-   * jitter ("standard" retry mode).
+   * jitter ("standard" retry mode); a GET whose response body is cut
+   * mid-stream is re-issued up to this many times by the store.
    */
   maxAttempts?: number;
   /** SDK request checksums: `WHEN_REQUIRED` for servers that reject the flexible-checksum headers. */
@@ -196,6 +202,31 @@ function isMissing(err: unknown): boolean {
   return name === "NoSuchKey" || name === "NotFound" || httpStatus(err) === 404;
 }
 
+/** `PreconditionFailed` (412) or `ConditionalRequestConflict` (409, two conditional writes raced). */
+function isConditionFailed(err: unknown): boolean {
+  const name = errorName(err);
+  const status = httpStatus(err);
+  return (
+    name === "PreconditionFailed" || name === "ConditionalRequestConflict" || status === 412 || status === 409
+  );
+}
+
+/** `ms` milliseconds, cut short by `signal` (rejects with its reason). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** A plain `Uint8Array` that owns its whole buffer. */
 function ownBytes(b: Uint8Array): Uint8Array {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.constructor === Uint8Array) return b;
@@ -224,6 +255,8 @@ export class ObjectStore extends Store {
   readonly prefix: string;
   private readonly config: S3ClientConfig | undefined;
   private readonly pageSize: number;
+  /** Attempts of a GET whose body is cut mid-stream ({@link S3StorageOptions.maxAttempts}; 5 with a given client). */
+  private readonly maxAttempts: number;
   private clientPromise: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
   private readonly ownsClient: boolean;
 
@@ -254,10 +287,13 @@ export class ObjectStore extends Store {
         });
       }
       this.config = undefined;
+      this.maxAttempts = 5;
       this.clientPromise = loadSdk().then((sdk) => ({ sdk, client: opts.client as S3Client }));
       this.ownsClient = false;
     } else {
-      this.config = clientConfig(parseS3StorageOptions(raw, this.rootUri));
+      const parsed = parseS3StorageOptions(raw, this.rootUri);
+      this.config = clientConfig(parsed);
+      this.maxAttempts = parsed.maxAttempts ?? 5;
       this.ownsClient = true;
     }
   }
@@ -279,33 +315,84 @@ export class ObjectStore extends Store {
     return f === "" ? "" : `${f}/`;
   }
 
-  private fail(op: string, key: string, err: unknown): never {
-    if (isAbortError(err)) throw err;
+  /** Rethrows aborts and StoreErrors; wraps anything else in a StoreError naming the key. */
+  private fail(op: string, key: string, err: unknown, detail = ""): never {
+    if (isAbortError(err) || err instanceof StoreError) throw err;
     const where = key === "" ? this.rootUri : `${this.rootUri}/${key}`;
     const status = httpStatus(err);
     throw new StoreError(
-      `S3 ${op} of '${where}' failed${status === undefined ? "" : ` (HTTP ${status})`}: ` +
+      `S3 ${op} of '${where}' failed${status === undefined ? "" : ` (HTTP ${status})`}${detail}: ` +
         `${errorName(err) ?? "Error"}: ${errorMessage(err)}`,
       { key: where, cause: err },
     );
   }
 
+  /**
+   * One GetObject, sent and its body read; the GET is re-issued (up to
+   * `maxAttempts` in all, exponential backoff with jitter) when the body is
+   * cut mid-stream or shorter than its Content-Length, which the SDK does not
+   * retry. Errors of the request itself (already retried by the SDK),
+   * including 4xx, and aborts are thrown at once.
+   *
+   * @throws StoreError naming the key when every attempt had its body cut.
+   */
+  private async getObject(
+    k: string,
+    range: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ res: GetObjectCommandOutput; bytes: Uint8Array }> {
+    const { sdk, client } = await this.connect();
+    const input = {
+      Bucket: this.bucket,
+      Key: this.full(k),
+      ...(range === undefined ? {} : { Range: range }),
+    };
+    for (let attempt = 1; ; attempt++) {
+      const res = await client.send(new sdk.GetObjectCommand(input), { abortSignal: signal });
+      try {
+        const bytes =
+          res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+        if (res.ContentLength !== undefined && bytes.length < res.ContentLength) {
+          throw new Error(`response body of ${bytes.length} bytes, Content-Length ${res.ContentLength}`);
+        }
+        return { res, bytes };
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason ?? err;
+        if (isAbortError(err)) throw err;
+        if (attempt >= this.maxAttempts) {
+          return this.fail("GET", k, err, ` after ${attempt} attempts (response body cut)`);
+        }
+        await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt), signal);
+      }
+    }
+  }
+
+  /**
+   * Bytes of `key` (GetObject), or `undefined` when absent. A body cut
+   * mid-stream is re-read (see {@link S3StorageOptions.maxAttempts}).
+   *
+   * @throws StoreError on any other failure (missing bucket, denied, every
+   *   attempt cut); the abort reason when `signal` fires.
+   */
   override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
-    const { sdk, client } = await this.connect();
     try {
-      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.full(k) }), {
-        abortSignal: opts?.signal,
-      });
-      return res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+      return (await this.getObject(k, undefined, opts?.signal)).bytes;
     } catch (err) {
       if (isMissing(err)) return undefined;
       return this.fail("GET", k, err);
     }
   }
 
-  /** A ranged GET (`Range: bytes=a-b` or `bytes=-n`); ranges past the end are clamped. */
+  /**
+   * A byte range of `key` by a ranged GetObject (`Range: bytes=a-b` or
+   * `bytes=-n`), or `undefined` when absent; ranges past the end are clamped
+   * (an empty range costs a HeadObject). A body cut mid-stream is re-read.
+   *
+   * @throws StoreError on an invalid range or any other failure; the abort
+   *   reason when `signal` fires.
+   */
   override async readRange(
     key: string,
     range: RangeQuery,
@@ -315,14 +402,8 @@ export class ObjectStore extends Store {
     checkRange(range, k, this.rootUri);
     opts?.signal?.throwIfAborted();
     if (isEmptyRange(range)) return (await this.head(k, opts?.signal)) ? new Uint8Array(0) : undefined;
-    const { sdk, client } = await this.connect();
     try {
-      const res = await client.send(
-        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.full(k), Range: rangeHeader(range) }),
-        { abortSignal: opts?.signal },
-      );
-      const bytes =
-        res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+      const { res, bytes } = await this.getObject(k, rangeHeader(range), opts?.signal);
       if (res.ContentRange !== undefined) return bytes;
       // A server that ignored the Range header sent the whole object.
       const { start, end } = resolveRange(range, bytes.length);
@@ -349,7 +430,111 @@ export class ObjectStore extends Store {
     }
   }
 
-  /** One PUT. @throws ReadOnlyError on a read-only store. */
+  /**
+   * Bytes of `key` with their version, the ETag exactly as S3 returned it
+   * (quotes included; opaque), by one GetObject; `undefined` when absent. A
+   * body cut mid-stream is re-read, the ETag coming from the same response
+   * as the bytes.
+   *
+   * @throws StoreError on any other failure; the abort reason when `signal` fires.
+   */
+  override async readVersioned(
+    key: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<VersionedBytes | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    opts?.signal?.throwIfAborted();
+    let got: { res: GetObjectCommandOutput; bytes: Uint8Array };
+    try {
+      got = await this.getObject(k, undefined, opts?.signal);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      return this.fail("GET", k, err);
+    }
+    if (got.res.ETag === undefined) {
+      return this.fail("GET", k, new Error("the response has no ETag"));
+    }
+    return { data: got.bytes, version: got.res.ETag };
+  }
+
+  /** Conditional PUTs (`If-None-Match`, `If-Match`) are available on a writable store. */
+  override get conditionalWrites(): boolean {
+    return !this.readOnly;
+  }
+
+  /**
+   * A conditional PutObject: with `ifVersion` null, `If-None-Match: *`
+   * (create only if absent); otherwise `If-Match: <ifVersion>` (replace only
+   * if the object still has that ETag). S3 checks and writes in one atomic
+   * step.
+   *
+   * @returns the new ETag, or `undefined` when the condition failed and
+   *   nothing was written: 412 PreconditionFailed, 409
+   *   ConditionalRequestConflict (a concurrent conditional write won), or 404
+   *   for `If-Match` on an absent object.
+   * @throws ReadOnlyError on a read-only store; StoreError on any other failure.
+   */
+  override async writeConditional(
+    key: string,
+    data: Uint8Array,
+    ifVersion: string | null,
+  ): Promise<string | undefined> {
+    const k = normalizeKey(key, this.rootUri);
+    this.assertWritable(k);
+    if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
+    const { sdk, client } = await this.connect();
+    let etag: string | undefined;
+    try {
+      const res = await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.full(k),
+          Body: data,
+          ...(ifVersion === null ? { IfNoneMatch: "*" } : { IfMatch: ifVersion }),
+        }),
+      );
+      etag = res.ETag;
+    } catch (err) {
+      if (isConditionFailed(err) || (ifVersion !== null && isMissing(err))) return undefined;
+      return this.fail("PUT", k, err);
+    }
+    if (etag === undefined) return this.fail("PUT", k, new Error("the response has no ETag"));
+    return etag;
+  }
+
+  /**
+   * Copies the object `from` to `to` (replacing it) on the server, by one
+   * CopyObject (objects up to 5 GiB); copying an object onto itself only
+   * checks that it exists.
+   *
+   * @throws ReadOnlyError on a read-only store; StoreError naming `from` when
+   *   it is absent, or on any other failure.
+   */
+  override async copyObject(from: string, to: string): Promise<void> {
+    const f = normalizeKey(from, this.rootUri);
+    const t = normalizeKey(to, this.rootUri);
+    this.assertWritable(t);
+    if (t === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key: to });
+    const absent = (): never => {
+      throw new StoreError(`cannot copy '${f}' in ${this.rootUri}: no such object`, { key: f });
+    };
+    if (f === "" || f === t) {
+      if (f === "" || !(await this.head(f))) absent();
+      return;
+    }
+    const { sdk, client } = await this.connect();
+    const source = `${this.bucket}/${this.full(f).split("/").map(encodeURIComponent).join("/")}`;
+    try {
+      await client.send(
+        new sdk.CopyObjectCommand({ Bucket: this.bucket, Key: this.full(t), CopySource: source }),
+      );
+    } catch (err) {
+      if (isMissing(err)) absent();
+      return this.fail("COPY", f, err, ` to '${this.rootUri}/${t}'`);
+    }
+  }
+
+  /** Replaces `key` by one PutObject (atomic per object). @throws ReadOnlyError on a read-only store; StoreError on failure. */
   override async writeBytes(key: string, data: Uint8Array): Promise<void> {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
@@ -362,6 +547,7 @@ export class ObjectStore extends Store {
     }
   }
 
+  /** Deletes `key` (DeleteObject); absent is a no-op. @throws ReadOnlyError on a read-only store; StoreError on failure. */
   override async deleteKey(key: string): Promise<void> {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
