@@ -21,7 +21,8 @@ export type ZCollectionErrorTag =
   | "CollectionExistsError"
   | "CollectionNotFoundError"
   | "ReadOnlyError"
-  | "CodecError";
+  | "CodecError"
+  | "ConflictError";
 
 /** Options shared by every library error. */
 export interface ZCollectionErrorOptions {
@@ -164,6 +165,27 @@ export class ReadOnlyError extends ZCollectionError {
 }
 
 /**
+ * Another writer holds or changed what this write needed: a partition whose
+ * lease another live process holds past the wait timeout, a lease lost
+ * while writing, or a transactional commit whose changes overlap another
+ * writer's. Nothing of the refused write is published; what was stored
+ * before is intact, so the write can be retried.
+ */
+export class ConflictError extends ZCollectionError {
+  override readonly _tag = "ConflictError" as const;
+  /** The partition path (or other store key, e.g. `_catalog/state.json`) in conflict. */
+  readonly partition: string;
+  /** Who holds it (`host:pid` and operation), when known. */
+  readonly holder: string | undefined;
+
+  constructor(message: string, partition: string, options?: ZCollectionErrorOptions & { holder?: string }) {
+    super(message, options);
+    this.partition = partition;
+    this.holder = options?.holder;
+  }
+}
+
+/**
  * Whether `err` is a zcollection error, optionally of one of the given tags.
  * Works across bundles and realms (it checks the `_tag`, not the prototype).
  *
@@ -185,6 +207,7 @@ export function isZCollectionError(err: unknown, ...tags: ZCollectionErrorTag[])
     "CollectionNotFoundError",
     "ReadOnlyError",
     "CodecError",
+    "ConflictError",
   ];
   if (!known.includes(tag)) return false;
   if (tags.length === 0) return true;

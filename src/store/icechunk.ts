@@ -28,9 +28,10 @@
  *   session every mutating call is committed before its promise resolves;
  *   calls issued concurrently are grouped into one commit. Each transaction
  *   starts from the branch head; when another writer committed in between,
- *   disjoint changes are rebased, and overlapping ones (same node or chunk)
- *   fail with a {@link StoreError} whose message says "conflict" (nothing is
- *   written; the store stays usable).
+ *   disjoint changes are rebased (with a jittered backoff between attempts),
+ *   and overlapping ones (same node or chunk) fail with a
+ *   {@link ConflictError} naming the nodes (nothing is written; the store
+ *   stays usable).
  * - **Time travel.** `tag` or `snapshot` opens a read-only view of that
  *   version; `readOnly` opens the head of `branch` read-only. Writes on a
  *   read-only store throw {@link ReadOnlyError}.
@@ -50,7 +51,7 @@ import type {
   ReadonlySessionOptions,
 } from "@earthmover/icechunk";
 import { Repository, Storage } from "@earthmover/icechunk";
-import { ReadOnlyError, StoreError } from "../errors.js";
+import { ConflictError, ReadOnlyError, StoreError } from "../errors.js";
 import { fsStorageBackend } from "./icechunk-fs.js";
 import {
   childOf,
@@ -92,7 +93,7 @@ export const DEFAULT_COMMIT_MESSAGE = "zcollection mutation";
 export const BOOTSTRAP_COMMIT_MESSAGE = "bootstrap";
 
 const DEFAULT_BRANCH = "main";
-const MAX_COMMIT_ATTEMPTS = 5;
+const MAX_COMMIT_ATTEMPTS = 40;
 
 type Mutation = (store: IcechunkNodeStore) => Promise<void>;
 
@@ -380,7 +381,8 @@ export class IcechunkStore extends Store {
    * Writes issued from outside `fn` while it runs join the transaction.
    * On a read-only store this just runs `fn`.
    *
-   * @throws StoreError when the commit conflicts with another writer (the changes are discarded).
+   * @throws ConflictError when the commit conflicts with another writer (the
+   *   changes are discarded); StoreError on other commit failures.
    */
   override async session<T>(fn: () => Promise<T>, opts?: SessionOptions): Promise<T> {
     if (this.readOnly || (this.#inTransaction && this.#context.getStore() === this)) return fn();
@@ -515,16 +517,28 @@ export class IcechunkStore extends Store {
         if (branchMoved && attempt < MAX_COMMIT_ATTEMPTS) {
           try {
             await session.rebase();
-            continue;
           } catch (rebaseError) {
             const changed = await describeChanges(session);
             await this.#abandon();
-            throw new StoreError(
+            throw new ConflictError(
               `${this.rootUri}: commit conflict on branch '${this.branch}': another writer committed changes ` +
                 `to the same nodes or chunks (${changed}); nothing was written: ${firstLine(rebaseError)}`,
-              { key: this.rootUri, cause: rebaseError },
+              changed,
+              { cause: rebaseError },
             );
           }
+          // Several writers rebasing at once: back off before committing again.
+          await new Promise((r) => setTimeout(r, Math.min(2000, 10 * 2 ** attempt) * (0.5 + Math.random())));
+          continue;
+        }
+        if (branchMoved) {
+          await this.#abandon();
+          throw new ConflictError(
+            `${this.rootUri}: commit on branch '${this.branch}' kept racing other writers (${attempt} attempts); ` +
+              `nothing was written: ${firstLine(cause)}`,
+            this.rootUri,
+            { cause },
+          );
         }
         await this.#abandon();
         throw new StoreError(

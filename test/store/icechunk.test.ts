@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Repository, Storage } from "@earthmover/icechunk";
 import * as zarr from "zarrita";
-import { ReadOnlyError, StoreError } from "../../src/errors.js";
+import { ConflictError, ReadOnlyError, StoreError } from "../../src/errors.js";
 import { IcechunkStore } from "../../src/store/icechunk.js";
 import { fsStorageBackend } from "../../src/store/icechunk-fs.js";
 
@@ -408,7 +408,7 @@ describe("IcechunkStore: commits and transactions", () => {
     await assert.rejects(IcechunkStore.open(dir, { tag: "v9" }), /cannot open tag 'v9'/);
   });
 
-  it("gives the second of two concurrent writers of the same key a conflict StoreError", async () => {
+  it("gives the second of two concurrent writers of the same key a ConflictError", async () => {
     const { dir } = await populated();
     const first = await IcechunkStore.open(dir);
     const second = await IcechunkStore.open(dir);
@@ -427,8 +427,9 @@ describe("IcechunkStore: commits and transactions", () => {
     });
     release();
     await assert.rejects(late, (err) => {
-      assert.ok(err instanceof StoreError, String(err));
+      assert.ok(err instanceof ConflictError, String(err));
       assert.match(err.message, /commit conflict on branch 'main'.*_zcollection\.json/);
+      assert.match(err.partition, /_zcollection\.json/);
       return true;
     });
     const fresh = await IcechunkStore.open(dir, { readOnly: true });
