@@ -5,7 +5,11 @@
  * `codec.profile` (profile used when a variable declares no codecs, default
  * `cloud-balanced`), `catalog.enabled` (default of `catalogEnabled` in
  * `createCollection`, default false), `codec.workers` (worker threads for
- * chunk encode/decode, default = number of cores; 0 = encode on the main thread).
+ * chunk encode/decode, default = number of cores; 0 = encode on the main thread),
+ * `lease.ttl` (time to live of a writer's lease on a partition, in ms,
+ * default 30 000; renewed every third of it) and `lease.wait` (how long a
+ * writer waits for another live writer of the same partition before a
+ * ConflictError, in ms, default 120 000).
  *
  * @module
  */
@@ -16,6 +20,8 @@ export interface ConfigValues {
   "codec.profile": string;
   "catalog.enabled": boolean;
   "codec.workers": number;
+  "lease.ttl": number;
+  "lease.wait": number;
 }
 
 /** A configuration key. */
@@ -35,6 +41,8 @@ const DEFAULTS: ConfigValues = {
   "codec.profile": "cloud-balanced",
   "catalog.enabled": false,
   "codec.workers": defaultWorkers(),
+  "lease.ttl": 30_000,
+  "lease.wait": 120_000,
 };
 
 const values: ConfigValues = { ...DEFAULTS };

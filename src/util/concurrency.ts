@@ -6,41 +6,70 @@
 
 /**
  * Maps `items` through the async `fn` with at most `limit` calls in flight,
- * keeping the input order in the result. The first rejection rejects the
- * returned promise; items not yet started are then skipped (calls already in
- * flight run to completion but their results are dropped).
+ * keeping the input order in the result.
+ *
+ * On the first rejection no further item is started, the signal handed to
+ * the calls in flight is aborted (with that error as its reason), and the
+ * returned promise rejects with that first error only once every call in
+ * flight has settled: nothing a call started is still running when the
+ * caller sees the failure.
  *
  * @param limit values below 1 are treated as 1.
- * @param signal checked before each call; an aborted signal rejects with its reason.
+ * @param signal checked before each call, and forwarded to the calls (the
+ *   third argument of `fn` aborts when it does); an aborted signal rejects
+ *   with its reason.
  */
 export async function mapConcurrent<T, R>(
   items: readonly T[],
   limit: number,
-  fn: (item: T, index: number) => Promise<R>,
+  fn: (item: T, index: number, signal: AbortSignal) => Promise<R>,
   signal?: AbortSignal,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   const n = items.length;
   if (n === 0) return results;
   const width = Math.max(1, Math.min(Math.floor(limit) || 1, n));
+  const inner = new AbortController();
+  // AbortSignal.any follows `signal` without piling listeners on it (nested
+  // calls share one outer signal).
+  const combined = signal === undefined ? inner.signal : anySignal(signal, inner.signal);
   let next = 0;
-  let failed = false;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (!failed && next < n) {
+    while (failure === undefined && next < n) {
       const i = next++;
-      signal?.throwIfAborted();
       try {
-        results[i] = await fn(items[i] as T, i);
+        signal?.throwIfAborted();
+        results[i] = await fn(items[i] as T, i, combined);
       } catch (err) {
-        failed = true;
-        throw err;
+        if (failure === undefined) {
+          failure = { error: err };
+          inner.abort(err);
+        }
+        return;
       }
     }
   };
   const workers: Promise<void>[] = [];
   for (let w = 0; w < width; w++) workers.push(worker());
   await Promise.all(workers);
+  if (failure !== undefined) throw failure.error;
   return results;
+}
+
+/** A signal aborted when either is (AbortSignal.any where the runtime has it). */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any !== undefined) return any([a, b]);
+  const c = new AbortController();
+  const forward = (s: AbortSignal) => () => c.abort(s.reason);
+  if (a.aborted) c.abort(a.reason);
+  else if (b.aborted) c.abort(b.reason);
+  else {
+    a.addEventListener("abort", forward(a), { once: true });
+    b.addEventListener("abort", forward(b), { once: true });
+  }
+  return c.signal;
 }
 
 /** Runs async tasks with at most a fixed number in flight (see {@link createLimiter}). */
