@@ -7,10 +7,10 @@
 
 import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
-import { concatRows, sliceRows, takeRows } from "../data/rows.js";
+import { concatRows } from "../data/rows.js";
 import { CollectionExistsError, ReadOnlyError, SchemaError } from "../errors.js";
 import { type MergeStrategy, resolve as resolveMerge } from "../merge/index.js";
-import { castChecked, type NDArray } from "../ndarray.js";
+import { castChecked, NDArray } from "../ndarray.js";
 import { Catalog } from "../partitioning/catalog.js";
 import {
   compileFilter,
@@ -25,16 +25,17 @@ import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import { walkPartitions } from "./listing.js";
 import {
-  buildDataset,
-  fillVariable,
-  partitionExists,
-  readImmutables,
-  readPartition,
-  selectPaths,
-  writeImmutables,
-  writePartition,
-} from "./partition-io.js";
+  checkMissingVariables,
+  dropPartitions,
+  insertPartitions,
+  type MutationContext,
+  missingVariables,
+  updatePartitions,
+} from "./mutations.js";
+import { buildDataset, fillVariable, readImmutables, readPartition, selectPaths } from "./partition-io.js";
+import { describePending, type RecoveryReport, recoverOperations, removeStaleLeases } from "./recovery.js";
 import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
+import { type VerifyReport, verifyPartitions } from "./verify.js";
 
 /**
  * A partition filter: an expression over the partition key components
@@ -80,6 +81,11 @@ export interface OpenOptions {
   /** Options for `openStore` when `path` is a URL. */
   storageOptions?: Record<string, unknown>;
   signal?: AbortSignal;
+  /**
+   * With mode "rw": complete the writes crashed writers left unfinished
+   * before returning (default true; one listing when there are none).
+   */
+  recover?: boolean;
 }
 
 /** Options of {@link Collection.query}, {@link Collection.iterate}, {@link Collection.map} and {@link Collection.update}. */
@@ -87,6 +93,8 @@ export interface ReadOptions extends OperationOptions {
   filters?: Filters;
   /** Variables to load (short root names or `grp/var` paths); unknown names are ignored. Default: all. */
   variables?: Iterable<string>;
+  /** List the partitions by walking the store even when a catalog is enabled. */
+  fromStore?: boolean;
 }
 
 /** Options of {@link Collection.insert}. */
@@ -95,6 +103,21 @@ export interface InsertOptions extends OperationOptions {
   overwrite?: boolean;
   /** How inserted rows combine with a stored partition (BEHAVIOUR §9); default: the new rows replace it. */
   merge?: MergeStrategy;
+  /**
+   * Fill the partitioned variables the dataset lacks with their fill value
+   * (default false: an insert lacking variables that a stored target
+   * partition holds is refused with a SchemaError, since it would delete
+   * their stored values).
+   */
+  fillMissing?: boolean;
+}
+
+/** What {@link Collection.repair} did. */
+export interface RepairReport extends RecoveryReport {
+  /** Stale lease objects removed (targets whose writer died). */
+  readonly staleLeases: readonly string[];
+  /** Catalog rewrite from a walk of the store; `undefined` without a catalog. */
+  readonly catalog: { readonly added: readonly string[]; readonly removed: readonly string[] } | undefined;
 }
 
 function isStore(value: unknown): value is Store {
@@ -189,7 +212,30 @@ export class Collection {
           ...(opts.storageOptions ? { storageOptions: opts.storageOptions } : {}),
         });
     const root = await readRootConfig(store, opts.signal ? { signal: opts.signal } : {});
-    return new Collection(store, root, mode === "r" || store.readOnly);
+    const collection = new Collection(store, root, mode === "r" || store.readOnly);
+    // Finish what crashed writers left (one listing when there is nothing).
+    if (!collection.readOnly && opts.recover !== false) await collection.#recover(opts.signal);
+    return collection;
+  }
+
+  /** The write paths' view of this collection. */
+  get #context(): MutationContext {
+    return {
+      store: this.store,
+      schema: this.schema,
+      axis: this.axis,
+      dimension: this.dimension,
+      catalog: this.catalogEnabled ? this.#catalog : undefined,
+      concurrency: config.partitionConcurrency(),
+    };
+  }
+
+  async #recover(signal?: AbortSignal, waitMs?: number): Promise<RecoveryReport> {
+    return recoverOperations(this.store, {
+      catalog: this.catalogEnabled ? this.#catalog : undefined,
+      ...(signal ? { signal } : {}),
+      ...(waitMs === undefined ? {} : { waitMs }),
+    });
   }
 
   /** The partitioning dimension (the dimension rows are split along). */
@@ -201,13 +247,20 @@ export class Collection {
    * Partition paths matching `filters`, in the natural order of their keys
    * (BEHAVIOUR §18 #4: `num=2` before `num=10`). With the catalog enabled and
    * its checksum valid, the catalog is the listing (one GET, no LIST);
-   * otherwise the store is walked (FORMAT §4.4).
+   * otherwise — or with `fromStore` — the store is walked (FORMAT §4.4). A
+   * catalog listing a path that is not a partition path of this
+   * collection's partitioning is not trusted (a warning, then a walk).
    *
    * @throws ExpressionError for an invalid filter, or one naming an unknown key component.
    */
-  async partitions(opts: { filters?: Filters; signal?: AbortSignal } = {}): Promise<string[]> {
+  async partitions(
+    opts: { filters?: Filters; signal?: AbortSignal; fromStore?: boolean } = {},
+  ): Promise<string[]> {
     const predicate = compileFilter(opts.filters as FilterInput);
-    const all = await this.#listAll(opts.signal);
+    const all =
+      opts.fromStore === true
+        ? await walkPartitions(this.store, this.partitioning, opts.signal ? { signal: opts.signal } : {})
+        : await this.#listAll(opts.signal);
     const out: string[] = [];
     for (const path of all) {
       let key: ReturnType<Partitioning["decode"]>;
@@ -224,14 +277,30 @@ export class Collection {
   async #listAll(signal?: AbortSignal): Promise<string[]> {
     if (this.catalogEnabled) {
       const state = await this.#catalog.read(signal ? { signal } : {});
-      if (state?.valid) return [...state.paths];
-      if (state !== undefined) {
+      if (state?.valid) {
+        const foreign = state.paths.find((p) => !this.#isPartitionPath(p));
+        if (foreign === undefined) return [...state.paths];
+        emitWarning(
+          `catalog of ${this.store.rootUri} lists '${foreign.slice(0, 200)}', which is not a partition path of ` +
+            `this collection's ${this.partitioning.name} partitioning; listing partitions by walking the store ` +
+            "(run `zcollection repair` to rewrite the catalog)",
+        );
+      } else if (state !== undefined) {
         emitWarning(
           `catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`,
         );
       }
     }
     return walkPartitions(this.store, this.partitioning, signal ? { signal } : {});
+  }
+
+  /** Whether `path` is exactly how this collection's partitioning encodes some key. */
+  #isPartitionPath(path: string): boolean {
+    try {
+      return this.partitioning.encode(this.partitioning.decode(path)) === path;
+    } catch {
+      return false;
+    }
   }
 
   #assertWritable(): void {
@@ -259,59 +328,55 @@ export class Collection {
     const merge = opts.merge === undefined ? undefined : resolveMerge(opts.merge);
     const signal = opts.signal;
     signal?.throwIfAborted();
-    const bound = await this.#bind(ds, signal);
+    let bound = await this.#bind(ds, signal);
+    const missing = missingVariables(this.schema, bound);
+    if (missing.length > 0 && opts.fillMissing === true) bound = this.#withFillValues(bound, missing);
     const groups = this.partitioning.splitGrouped(bound);
-    const dim = this.dimension;
-    const concurrency = config.partitionConcurrency();
-    return this.store.session(
-      async () => {
-        await writeImmutables(this.store, bound, this.schema, signal ? { signal } : {});
-        if (groups.length === 0) return [];
-        let done = 0;
-        const allPaths = selectPaths(this.schema, undefined);
-        const written = await mapConcurrent(
-          groups,
-          concurrency,
-          async (group) => {
-            let part =
-              group.rows === null
-                ? sliceRows(bound, dim, group.start, group.stop)
-                : takeRows(bound, dim, group.rows);
-            const exists = await partitionExists(this.store, group.path);
-            if (exists && opts.overwrite === false) {
-              throw new CollectionExistsError(
-                `partition '${group.path}' already exists in ${this.store.rootUri} (insert with overwrite: false)`,
-                this.store.rootUri,
-              );
-            }
-            if (merge !== undefined && exists) {
-              const existing = await readPartition(this.store, group.path, this.schema, allPaths, {
-                ...(signal ? { signal } : {}),
-              });
-              if (existing !== undefined) {
-                part = await merge(existing, part, { axis: this.axis, partitioningDim: dim });
-              }
-            }
-            await writePartition(this.store, group.path, part, this.schema, {
-              key: group.key,
-              attrs: bound.attrs,
-              concurrency,
-              ...(signal ? { signal } : {}),
-            });
-            done += 1;
-            opts.onProgress?.({ done, total: groups.length, partition: group.path });
-            return group.path;
-          },
-          signal,
-        );
-        // Aborted while the last writes were in flight: fail like any other
-        // interruption (no catalog update; a transactional store rolls back).
-        signal?.throwIfAborted();
-        if (this.catalogEnabled) await this.#catalog.add(written);
-        return written;
-      },
-      { message: "zcollection insert" },
-    );
+    if (!this.store.transactional) await this.#recover(signal);
+    if (missing.length > 0 && opts.fillMissing !== true) {
+      const listed = this.catalogEnabled ? new Set(await this.#listAll(signal)) : undefined;
+      await checkMissingVariables(
+        this.store,
+        missing,
+        groups.map((g) => g.path),
+        listed,
+      );
+    }
+    return insertPartitions(this.#context, bound, groups, {
+      signal,
+      onProgress: opts.onProgress,
+      overwrite: opts.overwrite,
+      merge,
+    });
+  }
+
+  /** `ds` with the `missing` variables added, full of their fill value. */
+  #withFillValues(ds: Dataset, missing: readonly string[]): Dataset {
+    const rows = rowCount(ds, this.dimension);
+    const sizes = this.schema.dimSizes;
+    const arrays: Array<[string, VariableSchema, NDArray]> = [...ds.allVariables()]
+      .filter(([, v]) => v.data !== null)
+      .map(([p, v]) => [p.replace(/^\/+/, ""), v.schema, v.data as NDArray]);
+    for (const path of missing) {
+      const vs = this.schema.getVariable(path);
+      const shape = vs.dimensions.map((d) => {
+        if (d === this.dimension) return rows;
+        const n = sizes[d];
+        if (n === null || n === undefined) {
+          throw new SchemaError(
+            `cannot fill variable '${path}' with its fill value: dimension '${d}' has no fixed size in the schema`,
+            { variable: path, dimension: d },
+          );
+        }
+        return n;
+      });
+      arrays.push([
+        path,
+        vs,
+        NDArray.full(vs.dtype, shape, vs.fillValue as number | bigint | boolean | string | null),
+      ]);
+    }
+    return buildDataset(this.schema, arrays, ds.attrs);
   }
 
   /**
@@ -351,6 +416,7 @@ export class Collection {
     const paths = await this.partitions({
       filters: opts.filters ?? null,
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.fromStore === true ? { fromStore: true } : {}),
     });
     const wanted = selectPaths(this.schema, opts.variables);
     const immutables =
@@ -400,6 +466,7 @@ export class Collection {
       opts.signal,
     );
     const loaded = parts.filter((p): p is Dataset => p !== undefined);
+    this.#warnMissing(paths.filter((_, i) => parts[i] === undefined));
     if (loaded.length === 0) return null;
     const joined = concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension);
     return immutables.length === 0 ? joined : attach(joined, immutables, this.schema);
@@ -418,7 +485,18 @@ export class Collection {
       done += 1;
       opts.onProgress?.({ done, total: paths.length, partition: path });
       if (ds !== undefined) yield [path, ds];
+      else this.#warnMissing([path]);
     }
+  }
+
+  /** Warns that listed partitions are not in the store (a catalog out of date). */
+  #warnMissing(missing: readonly string[]): void {
+    if (missing.length === 0) return;
+    emitWarning(
+      `${missing.length} partition(s) listed by the catalog of ${this.store.rootUri} are not in the store ` +
+        `('${missing[0]}'${missing.length > 1 ? ", …" : ""}); they were skipped. Run \`zcollection repair\` ` +
+        "to bring the catalog in line",
+    );
   }
 
   /**
@@ -460,33 +538,21 @@ export class Collection {
    */
   async update(fn: (ds: Dataset) => Dataset | Promise<Dataset>, opts: ReadOptions = {}): Promise<string[]> {
     this.#assertWritable();
+    if (!this.store.transactional) await this.#recover(opts.signal);
     const { paths, wanted, immutables } = await this.#loadPartitions(opts);
-    let done = 0;
-    return this.store.session(
-      () =>
-        mapConcurrent(
-          paths,
-          config.partitionConcurrency(),
-          async (path) => {
-            const ds = await this.#readOne(path, wanted, immutables, opts.signal);
-            if (ds !== undefined) {
-              const result = await fn(ds);
-              if (!(result instanceof Dataset)) {
-                throw new SchemaError(`update function must return a Dataset (partition '${path}')`);
-              }
-              const bound = await this.#bind(result, opts.signal);
-              await writePartition(this.store, path, bound, this.schema, {
-                attrs: result.attrs,
-                ...(opts.signal ? { signal: opts.signal } : {}),
-              });
-            }
-            done += 1;
-            opts.onProgress?.({ done, total: paths.length, partition: path });
-            return path;
-          },
-          opts.signal,
-        ),
-      { message: "zcollection update" },
+    return updatePartitions(
+      this.#context,
+      paths,
+      async (path, signal) => {
+        const ds = await this.#readOne(path, wanted, immutables, signal);
+        if (ds === undefined) return undefined;
+        const result = await fn(ds);
+        if (!(result instanceof Dataset)) {
+          throw new SchemaError(`update function must return a Dataset (partition '${path}')`);
+        }
+        return this.#bind(result, signal);
+      },
+      { signal: opts.signal, onProgress: opts.onProgress },
     );
   }
 
@@ -499,26 +565,12 @@ export class Collection {
    */
   async dropPartitions(opts: { filters?: Filters } & OperationOptions = {}): Promise<string[]> {
     this.#assertWritable();
+    if (!this.store.transactional) await this.#recover(opts.signal);
     const paths = await this.partitions({
       filters: opts.filters ?? null,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    let done = 0;
-    return this.store.session(
-      async () => {
-        for (const path of paths) {
-          opts.signal?.throwIfAborted();
-          // Unpublish first so that an interrupted drop never leaves a half-deleted partition listed.
-          await this.store.deleteKey(`${path}/zarr.json`);
-          await this.store.deletePrefix(path);
-          done += 1;
-          opts.onProgress?.({ done, total: paths.length, partition: path });
-        }
-        if (this.catalogEnabled && paths.length > 0) await this.#catalog.remove(paths);
-        return paths;
-      },
-      { message: "zcollection drop" },
-    );
+    return dropPartitions(this.#context, paths, { signal: opts.signal, onProgress: opts.onProgress });
   }
 
   /**
@@ -534,6 +586,69 @@ export class Collection {
     this.#assertWritable();
     const walked = await walkPartitions(this.store, this.partitioning, opts);
     return this.store.session(() => this.#catalog.write(walked), { message: "zcollection repair catalog" });
+  }
+
+  /**
+   * Finishes or rolls back every interrupted write and makes the catalog
+   * agree with the store (the `zcollection repair` command): recovery of
+   * the journal (waiting for live writers, config `lease.wait`), removal of
+   * stale leases, then — for a catalog-enabled collection — a rewrite of
+   * the catalog from a walk of the store.
+   *
+   * @returns what was done.
+   * @throws ReadOnlyError; ConflictError when a live writer held a partition
+   *   past the wait; StoreError on store failures.
+   */
+  async repair(opts: { signal?: AbortSignal } = {}): Promise<RepairReport> {
+    this.#assertWritable();
+    const report = await this.#recover(opts.signal, config.get("lease.wait"));
+    const staleLeases = await removeStaleLeases(this.store);
+    let catalog: RepairReport["catalog"];
+    if (this.catalogEnabled) {
+      const before = new Set((await this.#catalog.read())?.paths ?? []);
+      const walked = await walkPartitions(this.store, this.partitioning, opts);
+      const after = new Set(
+        await this.store.session(() => this.#catalog.update(() => walked), { message: "zcollection repair" }),
+      );
+      catalog = {
+        added: [...after].filter((p) => !before.has(p)),
+        removed: [...before].filter((p) => !after.has(p)),
+      };
+    }
+    return { ...report, staleLeases, catalog };
+  }
+
+  /**
+   * Decodes every chunk of every matching partition and of `_immutable/`
+   * (the `zcollection verify` command) and reports the ones that fail: a
+   * checksum mismatch, a truncated or undecodable chunk, a missing or
+   * garbled array document, arrays whose extents disagree. Never throws on
+   * a bad chunk; memory stays at a few chunks.
+   *
+   * @returns the report (`failures` empty when everything decodes).
+   * @throws ExpressionError for an invalid filter; the signal's reason when aborted.
+   */
+  async verify(
+    opts: { filters?: Filters; signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+  ): Promise<VerifyReport> {
+    const paths = await this.partitions({
+      filters: opts.filters ?? null,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return verifyPartitions(this.store, this.schema, paths, {
+      axis: this.axis,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  }
+
+  /**
+   * Descriptions of the operations recorded in the write journal (running,
+   * or interrupted and waiting for recovery); empty when none. One listing
+   * of the store.
+   */
+  async pendingOperations(): Promise<string[]> {
+    return describePending(this.store);
   }
 
   /** One-line description. */

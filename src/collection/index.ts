@@ -15,7 +15,10 @@ export {
   openCollection,
   type Progress,
   type ReadOptions,
+  type RepairReport,
 } from "./collection.js";
 export { RESERVED_NAMES, walkPartitions } from "./listing.js";
 export { IMMUTABLE_DIR, PARTITION_KEY_ATTR } from "./partition-io.js";
+export type { RecoveredOperation, RecoveryReport } from "./recovery.js";
 export { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
+export { type VerifyFailure, type VerifyOptions, type VerifyReport, verifyPartitions } from "./verify.js";

@@ -2,12 +2,13 @@
  * Reading and writing one partition group, and the `_immutable/` group
  * (FORMAT §5–8, BEHAVIOUR §14).
  *
- * A partition is published atomically for readers: every array (chunks then
- * `zarr.json`) and nested group document is written first and the partition's
- * own `zarr.json` last. A partition being replaced is unpublished (its group
- * document deleted) before anything under it changes. Listings only report
- * partitions whose group document exists (FORMAT §4.4), so a reader or a
- * process killed mid-write never sees a half-written partition as valid.
+ * A partition's content is complete once its group document exists: every
+ * array (chunks then `zarr.json`) and nested group document is written
+ * first and the partition's own `zarr.json` last. Listings only report
+ * partitions whose group document exists (FORMAT §4.4), so a process killed
+ * mid-write never leaves a half-written partition visible. Replacing a
+ * published partition is the collection's business (staged replacement,
+ * ./staged-replace.ts); the functions here write wherever they are told.
  *
  * @module
  */
@@ -25,6 +26,7 @@ import { joinPath } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import {
   encodeGroupMetadata,
+  ensureParentGroups,
   metadataKey,
   readArray,
   readArrayMetadata,
@@ -113,13 +115,58 @@ function childGroups(ds: Dataset): Array<[string, Group]> {
   return out;
 }
 
+/** Options of {@link writePartitionContent} and {@link writePartition}. */
+export interface WritePartitionOptions extends PartitionIOOptions {
+  /** The partition key, stored as `_zc_partition_key` (FORMAT §5.1). */
+  key?: PartitionKey;
+  /** Root attributes of the group (default: the dataset's). */
+  attrs?: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Writes `ds` as the partition group at `path` (BEHAVIOUR §8.4 step 8):
+ * Writes `ds` as a partition group at `prefix` (BEHAVIOUR §8.4 step 8):
  * every variable the collection schema does not flag immutable, cast to its
  * schema dtype (lossy casts refused), nested groups with their attributes,
- * then the group document with `attrs ∪ {_zc_partition_key}` last.
- * Anything stored at `path` before is removed first (unpublished, then
- * deleted).
+ * then the group document with `attrs ∪ {_zc_partition_key}` last — so that
+ * the group document's presence means the content is complete. Writes
+ * nothing else: no ancestor groups, no deletion of what `prefix` held. The
+ * prefix is the partition path itself or its staging prefix.
+ *
+ * @throws SchemaError for a lossy cast or an invalid layout, naming the variable.
+ */
+export async function writePartitionContent(
+  store: Store,
+  prefix: string,
+  ds: Dataset,
+  schema: DatasetSchema,
+  opts: WritePartitionOptions = {},
+): Promise<void> {
+  const signal = opts.signal;
+  signal?.throwIfAborted();
+  const variables = [...ds.allVariables()].filter(
+    ([p]) => !(schema.hasVariable(p) && schema.getVariable(p).immutable),
+  );
+  await mapConcurrent(
+    variables,
+    opts.concurrency ?? 4,
+    ([p, v], _i, inner) => writeVariable(store, prefix, p, v, schema, inner),
+    signal,
+  );
+  for (const [rel, g] of childGroups(ds)) {
+    await store.writeBytes(metadataKey(joinPath(prefix, rel)), encodeGroupMetadata(g.attrs));
+  }
+  const attrs: Record<string, unknown> = { ...(opts.attrs ?? ds.attrs) };
+  if (opts.key !== undefined) attrs[PARTITION_KEY_ATTR] = opts.key.map(([k, v]) => [k, v]);
+  signal?.throwIfAborted();
+  await store.writeBytes(metadataKey(prefix), encodeGroupMetadata(attrs));
+}
+
+/**
+ * Writes `ds` as the partition group at `path` in place: whatever `path`
+ * held is unpublished and deleted first, the ancestor groups are created
+ * when absent (FORMAT §5.2), then {@link writePartitionContent}. Only safe
+ * inside a transaction (Icechunk) or for a partition that is not published;
+ * elsewhere replacements go through the staged-replace protocol.
  *
  * @throws SchemaError for a lossy cast or an invalid layout, naming the variable.
  */
@@ -128,30 +175,15 @@ export async function writePartition(
   path: string,
   ds: Dataset,
   schema: DatasetSchema,
-  opts: PartitionIOOptions & { key?: PartitionKey; attrs?: Readonly<Record<string, unknown>> } = {},
+  opts: WritePartitionOptions = {},
 ): Promise<void> {
-  const signal = opts.signal;
-  signal?.throwIfAborted();
+  opts.signal?.throwIfAborted();
   if (await store.exists(path)) {
     await store.deleteKey(metadataKey(path));
     await store.deletePrefix(path);
   }
-  const variables = [...ds.allVariables()].filter(
-    ([p]) => !(schema.hasVariable(p) && schema.getVariable(p).immutable),
-  );
-  await mapConcurrent(
-    variables,
-    opts.concurrency ?? 4,
-    ([p, v]) => writeVariable(store, path, p, v, schema, signal),
-    signal,
-  );
-  for (const [rel, g] of childGroups(ds)) {
-    await store.writeBytes(metadataKey(joinPath(path, rel)), encodeGroupMetadata(g.attrs));
-  }
-  const attrs: Record<string, unknown> = { ...(opts.attrs ?? ds.attrs) };
-  if (opts.key !== undefined) attrs[PARTITION_KEY_ATTR] = opts.key.map(([k, v]) => [k, v]);
-  signal?.throwIfAborted();
-  await writeGroup(store, path, attrs);
+  await ensureParentGroups(store, path);
+  await writePartitionContent(store, path, ds, schema, opts);
 }
 
 /** Whether the partition group at `path` is published (`<path>/zarr.json` exists). */
@@ -248,9 +280,20 @@ function coerce(data: NDArray, dtype: DType, path: string): NDArray {
 // immutable variables (FORMAT §8, BEHAVIOUR §18 #2)
 
 /**
+ * Replaces the array at `target` with what `write` puts under a prefix (the
+ * staged-replace protocol of the collection); `undefined` writes in place.
+ */
+export type ArrayReplacer = (
+  target: string,
+  write: (prefix: string, opts: { signal?: AbortSignal }) => Promise<void>,
+) => Promise<unknown>;
+
+/**
  * Writes the immutable variables of `ds` under `_immutable/` — only those
  * whose stored values differ (or that are absent); variables the dataset
- * omits are never deleted (BEHAVIOUR §18 #2).
+ * omits are never deleted (BEHAVIOUR §18 #2). Each changed array is written
+ * through `opts.replace` when given (staged replacement), otherwise
+ * overwritten in place (inside a transaction).
  *
  * @returns the paths of the variables (re)written.
  */
@@ -258,7 +301,7 @@ export async function writeImmutables(
   store: Store,
   ds: Dataset,
   schema: DatasetSchema,
-  opts: PartitionIOOptions = {},
+  opts: PartitionIOOptions & { replace?: ArrayReplacer } = {},
 ): Promise<string[]> {
   const signal = opts.signal;
   const immutables = [...ds.allVariables()].filter(
@@ -268,16 +311,22 @@ export async function writeImmutables(
   const changed = await mapConcurrent(
     immutables,
     opts.concurrency ?? 4,
-    async ([p, v]) => {
+    async ([p, v], _i, inner) => {
       const vs = schema.getVariable(p);
-      const data = castChecked(await v.toArray(signal ? { signal } : undefined), vs.dtype, p);
+      const data = castChecked(await v.toArray({ signal: inner }), vs.dtype, p);
       const arrayPath = joinPath(IMMUTABLE_DIR, p);
       const metadata = await readArrayMetadata(store, arrayPath);
       if (metadata !== undefined && metadata.dtype === data.dtype) {
         const stored = await readArray(store, arrayPath, { metadata });
         if (arraysEqual(stored, data)) return undefined;
       }
-      await writeArray(store, arrayPath, data, { ...arrayOptions(schema, p, vs, signal), overwrite: true });
+      if (opts.replace === undefined) {
+        await writeArray(store, arrayPath, data, { ...arrayOptions(schema, p, vs, inner), overwrite: true });
+      } else {
+        await opts.replace(arrayPath, async (prefix, o) => {
+          await writeArray(store, prefix, data, arrayOptions(schema, p, vs, o.signal));
+        });
+      }
       return p;
     },
     signal,

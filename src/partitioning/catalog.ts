@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ConflictError } from "../errors.js";
 import { decodeJson, encodeJson } from "../json.js";
 import type { Store } from "../store/store.js";
 
@@ -46,6 +47,33 @@ export async function catalogChecksum(paths: Iterable<string>): Promise<string> 
   return `sha256:${hex}`;
 }
 
+/**
+ * Parses a catalog document (FORMAT §9 read rules): `undefined` when it is
+ * not valid JSON/UTF-8 or not an object; `paths` missing → `[]`; checksum
+ * missing → recomputed (then `valid`).
+ */
+export async function parseCatalog(bytes: Uint8Array): Promise<CatalogState | undefined> {
+  let doc: unknown;
+  try {
+    doc = decodeJson(bytes, CATALOG_KEY);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
+  const raw = (doc as { paths?: unknown }).paths;
+  const paths = Array.isArray(raw) ? raw.filter((p): p is string => typeof p === "string") : [];
+  const expected = await catalogChecksum(paths);
+  const stored = (doc as { checksum?: unknown }).checksum;
+  if (typeof stored !== "string" || stored === "")
+    return { paths: sortUnique(paths), checksum: expected, valid: true };
+  return { paths: sortUnique(paths), checksum: stored, valid: stored === expected };
+}
+
+/** The catalog document of sorted unique `paths` (compact JSON, FORMAT §9 key order). */
+async function encodeCatalog(sorted: string[]): Promise<Uint8Array> {
+  return encodeJson({ format_version: 1, paths: sorted, checksum: await catalogChecksum(sorted) });
+}
+
 /** Options of {@link Catalog}. */
 export interface CatalogOptions {
   /**
@@ -80,21 +108,7 @@ export class Catalog {
    */
   async read(opts?: { signal?: AbortSignal }): Promise<CatalogState | undefined> {
     const bytes = await this.store.readBytes(CATALOG_KEY, opts);
-    if (bytes === undefined) return undefined;
-    let doc: unknown;
-    try {
-      doc = decodeJson(bytes, CATALOG_KEY);
-    } catch {
-      return undefined;
-    }
-    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
-    const raw = (doc as { paths?: unknown }).paths;
-    const paths = Array.isArray(raw) ? raw.filter((p): p is string => typeof p === "string") : [];
-    const expected = await catalogChecksum(paths);
-    const stored = (doc as { checksum?: unknown }).checksum;
-    if (typeof stored !== "string" || stored === "")
-      return { paths: sortUnique(paths), checksum: expected, valid: true };
-    return { paths: sortUnique(paths), checksum: stored, valid: stored === expected };
+    return bytes === undefined ? undefined : parseCatalog(bytes);
   }
 
   /**
@@ -103,8 +117,7 @@ export class Catalog {
    */
   async write(paths: Iterable<string>): Promise<string[]> {
     const sorted = sortUnique(paths);
-    const doc = { format_version: 1, paths: sorted, checksum: await catalogChecksum(sorted) };
-    await this.store.writeBytes(CATALOG_KEY, encodeJson(doc));
+    await this.store.writeBytes(CATALOG_KEY, await encodeCatalog(sorted));
     return sorted;
   }
 
@@ -114,22 +127,58 @@ export class Catalog {
    * only); the walk when the checksum fails and a walker was given; else
    * the stored paths.
    */
-  async #current(): Promise<string[]> {
-    const state = await this.read();
+  async #start(state: CatalogState | undefined): Promise<string[]> {
     if (state === undefined) return [];
     if (!state.valid && this.#walk !== undefined) return [...(await this.#walk())];
     return [...state.paths];
   }
 
-  /** Adds paths: `write(current ∪ paths)` (see {@link CatalogOptions.walk} for what "current" is). */
-  async add(paths: Iterable<string>): Promise<string[]> {
-    return this.write([...(await this.#current()), ...paths]);
+  /**
+   * Read-modify-write of the catalog: `change` receives the current paths
+   * (see {@link Catalog.add} for what "current" is) and returns the new
+   * ones. On stores with conditional writes the write is a compare-and-swap
+   * against the version read, retried (re-reading, calling `change` again)
+   * while other writers update the catalog in between, so concurrent
+   * writers never lose each other's partitions. Elsewhere (Icechunk, inside
+   * its transaction) it is a plain read then write.
+   *
+   * @returns the paths written.
+   * @throws ConflictError when the swap kept failing for `attempts` tries.
+   */
+  async update(change: (current: string[]) => Iterable<string>, attempts = 100): Promise<string[]> {
+    if (!this.store.conditionalWrites) {
+      return this.write(change(await this.#start(await this.read())));
+    }
+    let pause = 5;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const current = await this.store.readVersioned(CATALOG_KEY);
+      const state = current === undefined ? undefined : await parseCatalog(current.data);
+      const next = sortUnique(change(await this.#start(state)));
+      const version = await this.store.writeConditional(
+        CATALOG_KEY,
+        await encodeCatalog(next),
+        current?.version ?? null,
+      );
+      if (version !== undefined) return next;
+      await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
+      pause = Math.min(pause * 2, 200);
+    }
+    throw new ConflictError(
+      `${CATALOG_KEY} of ${this.store.rootUri} kept changing under ${attempts} update attempts`,
+      CATALOG_KEY,
+    );
   }
 
-  /** Removes paths: `write(current − paths)`. */
-  async remove(paths: Iterable<string>): Promise<string[]> {
+  /** Adds paths: `current ∪ paths`. */
+  add(paths: Iterable<string>): Promise<string[]> {
+    const extra = [...paths];
+    return this.update((current) => [...current, ...extra]);
+  }
+
+  /** Removes paths: `current − paths`. */
+  remove(paths: Iterable<string>): Promise<string[]> {
     const drop = new Set(paths);
-    return this.write((await this.#current()).filter((p) => !drop.has(p)));
+    return this.update((current) => current.filter((p) => !drop.has(p)));
   }
 
   /** Deletes the `_catalog` prefix. */
