@@ -143,9 +143,17 @@ export class CodecStack {
 }
 
 const BYTES_LE: CodecDescriptor = { name: "bytes", configuration: { endian: "little" } };
+/**
+ * The profiles' zstd: with the frame's content checksum (the low 32 bits of
+ * XXH64 of the decoded bytes, verified on every decode), so that a damaged
+ * chunk raises a CodecError instead of decoding to wrong values. The
+ * configuration keeps zarr-python's shape and key order (`level`,
+ * `checksum`). Every profile compresses with zstd, so none needs an extra
+ * `crc32c` layer.
+ */
 const zstd = (level: number): CodecDescriptor => ({
   name: "zstd",
-  configuration: { level, checksum: false },
+  configuration: { level, checksum: true },
 });
 
 const PROFILES: Record<ProfileName, () => CodecStack> = {
@@ -172,11 +180,16 @@ export function profileNames(): ProfileName[] {
 }
 
 /**
- * The codec stack of a named profile (FORMAT §3.6.1 table).
+ * The codec stack of a named profile (FORMAT §3.6.1 table): `bytes`
+ * (little-endian), then zstd with its frame checksum on
+ * (`{"level": 3 or 9, "checksum": true}`), sharded or not.
  *
  * @param name defaults to {@link DEFAULT_PROFILE}.
  * @param opts.filters non-empty: replaces the (empty) filter list.
- * @param opts.compressor replaces the whole compressor list with this one codec.
+ * @param opts.compressor replaces the whole compressor list with this one
+ *   codec, as given: no checksum is added (`gzip` carries its own CRC-32,
+ *   verified by node:zlib; `blosc` has none: build a {@link CodecStack}
+ *   ending with `crc32c` for it).
  * @throws SchemaError naming the profile when it is unknown.
  */
 export function profile(

@@ -60,3 +60,10 @@ export {
   type ShardingCodec,
   shardingDescriptor,
 } from "./sharding.js";
+export {
+  type ChunkFailure,
+  VERIFY_RANGE_BYTES,
+  type VerifyArrayOptions,
+  type VerifyArrayResult,
+  verifyArray,
+} from "./verify.js";

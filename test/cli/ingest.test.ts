@@ -360,7 +360,7 @@ describe("ingest", { concurrency: 2 }, () => {
     assert.deepEqual(ssha.codecs, {
       array_to_array: [],
       array_to_bytes: { name: "bytes", configuration: { endian: "little" } },
-      bytes_to_bytes: [{ name: "zstd", configuration: { level: 3, checksum: false } }],
+      bytes_to_bytes: [{ name: "zstd", configuration: { level: 3, checksum: true } }],
       sharded: false,
       shard_target_bytes: null,
     });

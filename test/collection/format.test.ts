@@ -31,14 +31,14 @@ async function json(store: MemoryStore, key: string): Promise<Obj> {
 const DEFAULT_CODECS = {
   array_to_array: [],
   array_to_bytes: { name: "bytes", configuration: { endian: "little" } },
-  bytes_to_bytes: [{ name: "zstd", configuration: { level: 3, checksum: false } }],
+  bytes_to_bytes: [{ name: "zstd", configuration: { level: 3, checksum: true } }],
   sharded: true,
   shard_target_bytes: 134217728,
 };
 
 const UNSHARDED_ZARR_CODECS = [
   { name: "bytes", configuration: { endian: "little" } },
-  { name: "zstd", configuration: { level: 3, checksum: false } },
+  { name: "zstd", configuration: { level: 3, checksum: true } },
 ];
 
 async function fixtureCollection(opts: { catalogEnabled?: boolean; nested?: boolean } = {}) {

@@ -21,7 +21,8 @@ describe("codec profiles (FORMAT §3.6.1)", () => {
     assert.deepEqual(profile().toJSON(), profile("cloud-balanced").toJSON());
   });
   it("produces exactly the documented stacks", () => {
-    const zstd = (level: number) => ({ name: "zstd", configuration: { level, checksum: false } });
+    // zstd with its frame checksum (zarr-python key order: level, checksum).
+    const zstd = (level: number) => ({ name: "zstd", configuration: { level, checksum: true } });
     const bytes = { name: "bytes", configuration: { endian: "little" } };
     assert.deepEqual(profile("local-fast").toJSON(), {
       array_to_array: [],

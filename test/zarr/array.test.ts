@@ -55,7 +55,7 @@ const FORMAT_6_1 = `{
       "name": "zstd",
       "configuration": {
         "level": 3,
-        "checksum": false
+        "checksum": true
       }
     }
   ],
