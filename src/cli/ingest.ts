@@ -67,6 +67,12 @@ export interface IngestOptions {
   profile?: string;
   /** Maintain a catalog in a new collection. */
   catalog?: boolean;
+  /**
+   * Fill the collection's variables a product lacks with their fill value
+   * (default: refuse a product lacking variables that a stored partition
+   * holds, since writing it would delete their values).
+   */
+  fillMissing?: boolean;
   /** Decoded bytes kept in memory between the check and the write pass (default {@link KEEP_BYTES}). */
   keepBytes?: number;
 }
@@ -577,6 +583,7 @@ export async function ingest(
       p.dataset = undefined; // release the memory as we go
       const paths = await col.insert(ds, {
         ...(strategy === undefined ? {} : { merge: strategy }),
+        ...(opts.fillMissing === true ? { fillMissing: true } : {}),
         onProgress: (q) =>
           bar.update({ done: files.length + i, total, label: `writing ${q.partition ?? ""}` }),
         ...(signal ? { signal } : {}),

@@ -7,6 +7,7 @@
 
 import { type Collection, openCollection } from "../collection/index.js";
 import { stringifyJson } from "../json.js";
+import { checkedPartitions } from "./consistency.js";
 import { pyRepr, pyStrOf } from "./format.js";
 import type { CliIO } from "./io.js";
 
@@ -31,10 +32,7 @@ export function openReadOnly(url: string, signal?: AbortSignal): Promise<Collect
  */
 export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<number> {
   const col = await openReadOnly(url, io.signal);
-  const parts = await col.partitions({
-    filters: opts.filter ?? null,
-    ...(io.signal ? { signal: io.signal } : {}),
-  });
+  const { paths: parts } = await checkedPartitions(col, url, opts.filter, io);
   if (opts.json === true) io.stdout.write(`[${parts.map((p) => JSON.stringify(p)).join(", ")}]\n`);
   else for (const p of parts) io.stdout.write(`${p}\n`);
   return 0;
@@ -52,9 +50,13 @@ export interface InspectInfo {
 }
 
 /** The summary `inspect` prints: root dimensions and root variables only, like Python. */
-export async function inspectInfo(col: Collection, signal?: AbortSignal): Promise<InspectInfo> {
+export async function inspectInfo(
+  col: Collection,
+  signal?: AbortSignal,
+  partitions?: readonly string[],
+): Promise<InspectInfo> {
   const schema = col.schema;
-  const parts = await col.partitions(signal ? { signal } : {});
+  const parts = partitions ?? (await col.partitions(signal ? { signal } : {}));
   const dimensions: InspectInfo["dimensions"] = {};
   for (const [name, dim] of schema.dimensions) dimensions[name] = { size: dim.size, chunks: dim.chunks };
   const variables: InspectInfo["variables"] = {};
@@ -108,7 +110,8 @@ export function renderInspect(info: InspectInfo): string {
  */
 export async function inspect(url: string, opts: { json?: boolean }, io: CliIO): Promise<number> {
   const col = await openReadOnly(url, io.signal);
-  const info = await inspectInfo(col, io.signal);
+  const { paths } = await checkedPartitions(col, url, undefined, io);
+  const info = await inspectInfo(col, io.signal, paths);
   io.stdout.write(opts.json === true ? `${stringifyJson(info, { indent: 2 })}\n` : renderInspect(info));
   return 0;
 }

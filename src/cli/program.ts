@@ -16,6 +16,7 @@ import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { profileNames } from "../codecs/index.js";
+import * as config from "../config.js";
 import { type ExpressionError, isZCollectionError } from "../errors.js";
 import { RESOLUTIONS } from "../partitioning/index.js";
 import { oneLine } from "./format.js";
@@ -59,6 +60,11 @@ function nameList(value: string, previous: string[] | undefined): string[] {
     .filter((s) => s !== "");
   if (names.length === 0) throw new InvalidArgumentError("expected one or more comma-separated names.");
   return [...(previous ?? []), ...names];
+}
+
+/** Runs `fn` with config `lease.wait` set from `--wait <seconds>` when given. */
+function withLeaseWait<T>(seconds: number | undefined, fn: () => Promise<T>): Promise<T> {
+  return seconds === undefined ? fn() : config.override({ "lease.wait": seconds * 1000 }, fn);
 }
 
 /**
@@ -106,8 +112,13 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .argument("<url>", "collection URL or path")
     .requiredOption("--filter <expr>", "partition filter selecting the partitions to delete")
     .option("-y, --yes", "do not ask for confirmation")
-    .action(async (url: string, o: { filter: string; yes?: boolean }) =>
-      setCode(await (await import("./drop.js")).drop(url, o, io)),
+    .option(
+      "--wait <seconds>",
+      "how long to wait for another writer of the same partition before failing (default 120)",
+      nonNegativeInteger,
+    )
+    .action(async (url: string, o: { filter: string; yes?: boolean; wait?: number }) =>
+      setCode(await withLeaseWait(o.wait, async () => (await import("./drop.js")).drop(url, o, io))),
     );
 
   program
@@ -162,6 +173,15 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--tolerance <duration>", "tolerance of upsert_within, e.g. 500ms")
     .addOption(new Option("--profile <name>", "codec profile of a new collection").choices(profileNames()))
     .option("--catalog", "maintain a partition catalog in a new collection")
+    .option(
+      "--fill-missing",
+      "fill the collection's variables a product lacks with their fill value (default: refuse when a stored partition holds them)",
+    )
+    .option(
+      "--wait <seconds>",
+      "how long to wait for another writer of the same partition before failing (default 120)",
+      nonNegativeInteger,
+    )
     .action(
       async (
         url: string,
@@ -178,19 +198,47 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
           tolerance?: string;
           profile?: string;
           catalog?: boolean;
+          fillMissing?: boolean;
+          wait?: number;
         },
       ) => {
-        const { excludeDimension, ...rest } = o;
+        const { excludeDimension, wait, ...rest } = o;
         const { ingest } = await import("./ingest.js");
         setCode(
-          await ingest(
-            url,
-            files,
-            { ...rest, ...(excludeDimension ? { excludeDimensions: excludeDimension } : {}) },
-            io,
+          await withLeaseWait(wait, () =>
+            ingest(
+              url,
+              files,
+              { ...rest, ...(excludeDimension ? { excludeDimensions: excludeDimension } : {}) },
+              io,
+            ),
           ),
         );
       },
+    );
+
+  program
+    .command("repair")
+    .description(
+      "Finish or roll back interrupted writes, remove stale writer leases and rebuild the catalog from the store.",
+    )
+    .argument("<url>", "collection URL or path")
+    .option("--json", "print what was done as JSON")
+    .option("--wait <seconds>", "how long to wait for live writers (default 120)", nonNegativeInteger)
+    .action(async (url: string, o: { json?: boolean; wait?: number }) =>
+      setCode(await withLeaseWait(o.wait, async () => (await import("./repair.js")).repair(url, o, io))),
+    );
+
+  program
+    .command("verify")
+    .description(
+      "Decode every chunk of every partition and report the ones that fail (exit 2 when any does).",
+    )
+    .argument("<url>", "collection URL or path")
+    .option("--filter <expr>", "partition filter")
+    .option("--json", "print the report as JSON")
+    .action(async (url: string, o: { filter?: string; json?: boolean }) =>
+      setCode(await (await import("./verify.js")).verify(url, o, io)),
     );
 
   program
@@ -266,7 +314,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 
 /**
  * The process entry: runs `process.argv`, aborts the running operation on
- * Ctrl-C, prints warnings on one line (`warning: ...`; Node's experimental
+ * Ctrl-C or SIGTERM (a second one exits at once with 130), prints warnings on one line (`warning: ...`; Node's experimental
  * feature notices are dropped), waits for stdout to drain and exits with
  * the code, since an open Icechunk repository or worker pool would keep
  * Node alive.
@@ -283,12 +331,21 @@ export async function main(): Promise<never> {
   const controller = new AbortController();
   // Every chunk task in flight listens to the signal; their number is bounded by the pools, not by 10.
   setMaxListeners(0, controller.signal);
+  // First Ctrl-C (or SIGTERM): stop at a safe point — partitions being
+  // staged are discarded, those past their commit point are published —
+  // and exit 1. A second one exits at once; the next write or
+  // `zcollection repair` completes what was left.
   let interrupted = false;
-  process.on("SIGINT", () => {
-    if (interrupted) process.exit(EXIT_USAGE);
+  const interrupt = () => {
+    if (interrupted) process.exit(130);
     interrupted = true;
+    process.stderr.write(
+      "\ninterrupting: finishing the partitions being published (press Ctrl-C again to exit at once)\n",
+    );
     controller.abort();
-  });
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   const code = await run(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -18,6 +18,7 @@
 import type { Collection } from "../collection/index.js";
 import type { Dataset } from "../data/index.js";
 import type { NDArray } from "../ndarray.js";
+import { checkedPartitions } from "./consistency.js";
 import { Column, csvLine, jsonRow, renderTable, TABLE_CELL_WIDTH, truncate } from "./format.js";
 import { openReadOnly } from "./inspect.js";
 import { type CliIO, UsageError } from "./io.js";
@@ -158,6 +159,7 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
   const format = opts.format ?? "table";
   const col = await openReadOnly(url, io.signal);
   const paths = selectColumns(col, opts.variables);
+  const { fromStore } = await checkedPartitions(col, url, opts.filter, io);
   const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
   const sink =
     format === "csv"
@@ -173,6 +175,7 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
     const partitions = col.iterate({
       filters: opts.filter ?? null,
       variables: paths,
+      fromStore,
       onProgress: (p) => bar.update(p),
       ...(signal ? { signal } : {}),
     });
