@@ -457,6 +457,42 @@ function arrayCodecs(meta: ArrayMetadata, key: string): ArrayCodecs {
   return { kind: "sharded", sharding: parseSharding(codecs[0]!, meta.dtype, meta.chunkShape, key) };
 }
 
+/** Bytes one read may allocate for its result (the largest ArrayBuffer Node allocates is 4 GiB). */
+export const MAX_READ_BYTES = 2 ** 32;
+/** Chunks one read may visit: more means a corrupt or absurd chunk grid. */
+export const MAX_READ_CHUNKS = 2 ** 24;
+
+/**
+ * Refuses a read whose result cannot be allocated or whose chunk grid is
+ * absurd (a corrupt `zarr.json`), before any allocation: a StoreError
+ * naming the array instead of a bare RangeError or an exhausted heap.
+ */
+function checkReadable(
+  path: string,
+  key: string,
+  shape: readonly number[],
+  chunkShape: readonly number[],
+  dtype: DType,
+): void {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  const bytes = elements * (dtype === "string" ? 8 : itemSize(dtype));
+  if (!Number.isSafeInteger(elements) || bytes > MAX_READ_BYTES) {
+    throw new StoreError(
+      `array '${path}' of shape [${shape.join(", ")}] (${dtype}) needs ${bytes.toExponential(3)} bytes: ` +
+        `more than one read can allocate (${MAX_READ_BYTES} bytes); read fewer partitions or check ${key}`,
+      { key },
+    );
+  }
+  const chunks = shape.reduce((a, n, d) => a * Math.ceil(n / Math.max(1, chunkShape[d] ?? 1)), 1);
+  if (chunks > MAX_READ_CHUNKS) {
+    throw new StoreError(
+      `array '${path}' of shape [${shape.join(", ")}] has ${chunks.toExponential(3)} chunks of ` +
+        `[${chunkShape.join(", ")}]: more than one read visits (${MAX_READ_CHUNKS}); check ${key}`,
+      { key },
+    );
+  }
+}
+
 /**
  * Reads the array at `path` (whole, or the `selection` box) into an NDArray
  * of its data type (FORMAT §6.2; 64-bit types as bigint; times with a
@@ -481,6 +517,7 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   const { shape, dtype } = meta;
   const sel = normalizeSelection(opts.selection, shape, path);
   const outShape = sel.map(([a, b]) => b - a);
+  checkReadable(path, key, outShape, meta.chunkShape, dtype);
   const limit = opts.concurrency ?? defaultConcurrency();
   const rawChain = rawByteChain(chunkCodecs(meta), dtype);
   const rows = await readRows(store, path, meta, codecs, sel, rawChain, limit, signal);
