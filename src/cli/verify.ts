@@ -3,13 +3,12 @@
  * partition, or those matching `--filter`, and `_immutable/`), report the
  * damaged ones, exit 2 when any is.
  *
- * Registered by {@link registerVerifyCommand}; the collection modules load
- * only when the command runs, so `--help` stays quick.
+ * Registered in `buildProgram` (./program.ts); this module loads only when
+ * the command runs, so `--help` stays quick.
  *
  * @module
  */
 
-import type { Command } from "commander";
 import type { VerifyReport } from "../collection/verify.js";
 import { stringifyJson } from "../json.js";
 import { megabytes, oneLine } from "./format.js";
@@ -77,21 +76,4 @@ export async function verify(url: string, opts: VerifyCommandOptions, io: CliIO)
     io.stdout.write(`${summaryLine(report)}\n`);
   }
   return report.failures.length === 0 ? EXIT_OK : EXIT_ERROR;
-}
-
-/**
- * Adds `verify <url> [--filter <expr>] [--json]` to `program`, like the
- * other commands of `buildProgram`: the action stores the exit code through
- * `setCode` and lets errors propagate to the program's error handling.
- *
- * @returns the new sub-command.
- */
-export function registerVerifyCommand(program: Command, io: CliIO, setCode: (code: number) => void): Command {
-  return program
-    .command("verify")
-    .description("Read and decode every chunk of the collection; exit 2 when any is damaged.")
-    .argument("<url>", "collection URL or path")
-    .option("--filter <expr>", "verify only the partitions matching this filter")
-    .option("--json", "print the report as a JSON object")
-    .action(async (url: string, o: VerifyCommandOptions) => setCode(await verify(url, o, io)));
 }

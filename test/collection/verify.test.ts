@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as zstdNapi from "zstd-napi";
 import { buildProgram, reportError } from "../../src/cli/program.js";
-import { registerVerifyCommand } from "../../src/cli/verify.js";
 import { type Collection, createCollection, openCollection } from "../../src/collection/index.js";
 import { type VerifyReport, verifyPartitions } from "../../src/collection/verify.js";
 import * as config from "../../src/config.js";
@@ -472,8 +471,7 @@ function mulberry32(seed: number): () => number {
 
 /**
  * Runs `zcollection verify <args>` in-process through the program of
- * `buildProgram`, registering the command first when the program does not
- * have it yet, and maps errors to exit codes like `run`.
+ * `buildProgram`, and maps errors to exit codes like `run`.
  */
 async function runVerify(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = await captureIO();
@@ -482,7 +480,6 @@ async function runVerify(args: readonly string[]): Promise<{ code: number; stdou
     code = c;
   };
   const program = buildProgram(io, setCode);
-  if (!program.commands.some((c) => c.name() === "verify")) registerVerifyCommand(program, io, setCode);
   try {
     await program.parseAsync(["verify", ...args], { from: "user" });
   } catch (err) {
