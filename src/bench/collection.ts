@@ -18,6 +18,11 @@
  * 3. `query_one_partition_full`: fresh read-only store, time
  *    `query({filters: "year == 2024 and month == 1"})`.
  * 4. `query_full`: same store, time `query()`.
+ * 5. `insert_replace_existing`: insert the same rows again into the stored
+ *    partitions (each staged, then swapped in; docs/safety.md).
+ * 6. `insert_upsert_existing`: the same with `merge.upsert` (each partition
+ *    read, merged, staged, swapped in); its limit is a query then an
+ *    insert of the same bytes: `1 / (1 / query + 1 / insert)`.
  *
  * Machine limit (see {@link machineLimit}): raw zstd level 3 on all cores
  * (the codec worker pool, one task per inner chunk) and raw file write/read
@@ -43,6 +48,7 @@ import { DEFAULT_PROFILE, type ProfileName, profile, profileNames } from "../cod
 import { createCollection, openCollection } from "../collection/index.js";
 import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
+import * as merge from "../merge/index.js";
 import { NDArray } from "../ndarray.js";
 import * as partitioning from "../partitioning/index.js";
 import { Schema } from "../schema/index.js";
@@ -225,10 +231,11 @@ function flushFileSystem(): void {
 
 /**
  * Runs the benchmark: builds the dataset, measures the machine limit on its
- * bytes, then the four scenarios of BEHAVIOUR §17; checks that the queries
+ * bytes, then the four scenarios of BEHAVIOUR §17 and two writes into the
+ * stored partitions; checks that the queries
  * return the inserted values.
  *
- * @returns the four scenarios, then `machine_limit_insert` and
+ * @returns the six scenarios, then `machine_limit_insert` and
  *   `machine_limit_query` (seconds the limit needs for the same bytes).
  * @throws RangeError for a non-positive size or an unknown profile; Error
  *   when a query returns other values than inserted; store errors as thrown.
@@ -350,6 +357,32 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
       await readStore.close();
     }
 
+    // 5. and 6. writes into the stored partitions: a replacement (staged, then swapped in) and an
+    // upsert (read, merge, staged, swapped in) of the same rows (docs/safety.md).
+    for (const [name, opts] of [
+      ["insert_replace_existing", {}],
+      ["insert_upsert_existing", { merge: merge.upsert }],
+    ] as const) {
+      flushFileSystem();
+      const store = new CountingStore(await openStore(url));
+      try {
+        const collection = await openCollection(store, { mode: "rw" });
+        store.reset();
+        const run = await timed(() => collection.insert(dataset, opts));
+        if (run.value.length !== months) throw new Error(`${name} wrote ${run.value.length} partitions`);
+        timings.push({
+          name,
+          seconds: run.seconds,
+          counts: store.counts,
+          bytes: totalBytes,
+          kind: "merge" in opts ? "merge" : "insert",
+          more: { partitions: run.value.length },
+        });
+      } finally {
+        await store.close();
+      }
+    }
+
     // Written-back pages of the collection would slow the second measurement down.
     if (tempDir !== undefined) await rm(url, { recursive: true, force: true });
     const after = await measureLimit();
@@ -361,7 +394,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
         extra.MBps = mb(t.bytes) / t.seconds;
       }
       if (t.kind !== undefined && t.bytes !== undefined) {
-        const limitMBps = t.kind === "insert" ? limit.insertMBps : limit.queryMBps;
+        const limitMBps =
+          t.kind === "insert"
+            ? limit.insertMBps
+            : t.kind === "query"
+              ? limit.queryMBps
+              : 1 / (1 / limit.insertMBps + 1 / limit.queryMBps);
         extra.limit_MBps = limitMBps;
         extra.ratio_to_limit = mb(t.bytes) / t.seconds / limitMBps;
       }
@@ -406,7 +444,8 @@ interface Timing {
   /** Uncompressed bytes moved. */
   bytes?: number;
   /** Which limit applies. */
-  kind?: "insert" | "query";
+  /** Which limit applies: insert, query, or merge (read, then write: both in sequence). */
+  kind?: "insert" | "query" | "merge";
   more?: Record<string, number | string>;
 }
 

@@ -15,6 +15,8 @@ const SCENARIOS = [
   "open_collection_cold",
   "query_one_partition_full",
   "query_full",
+  "insert_replace_existing",
+  "insert_upsert_existing",
   "machine_limit_insert",
   "machine_limit_query",
 ];
@@ -42,7 +44,7 @@ describe("runBench", () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it("runs the four scenarios, then the two limits, and writes them as FORMAT §12 JSON", async () => {
+  it("runs the six scenarios, then the two limits, and writes them as FORMAT §12 JSON", async () => {
     const dir = await mkdtemp(join(tmpdir(), "zc-bench-test-"));
     dirs.push(dir);
     const store = join(dir, "col");
@@ -88,6 +90,17 @@ describe("runBench", () => {
       assert.equal(get(name).counts.put, 0);
       assert.equal(get(name).counts.delete, 0);
     }
+    // Writes into stored partitions: staged then swapped in (renames count as PUTs), same partitions.
+    for (const name of ["insert_replace_existing", "insert_upsert_existing"]) {
+      assert.equal(get(name).extra.partitions, 3);
+      assert.ok((get(name).counts.put as number) > (insert.put as number), name);
+    }
+    const upsert = get("insert_upsert_existing").extra;
+    const both =
+      1 /
+      (1 / (get("machine_limit_insert").extra.MBps as number) +
+        1 / (get("machine_limit_query").extra.MBps as number));
+    assert.ok(Math.abs((upsert.limit_MBps as number) - both) < 1e-9 * both);
     assert.ok(
       (get("query_full").counts.get as number) > (get("query_one_partition_full").counts.get as number),
     );
