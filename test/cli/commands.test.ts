@@ -293,6 +293,8 @@ describe("bench", () => {
         "open_collection_cold",
         "query_one_partition_full",
         "query_full",
+        "insert_replace_existing",
+        "insert_upsert_existing",
         "machine_limit_insert",
         "machine_limit_query",
       ],
