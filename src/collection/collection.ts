@@ -9,8 +9,8 @@ import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
 import { concatRows } from "../data/rows.js";
 import { CollectionExistsError, ReadOnlyError, SchemaError } from "../errors.js";
-import { type MergeStrategy, resolve as resolveMerge } from "../merge/index.js";
-import { castChecked, NDArray } from "../ndarray.js";
+import { resolve as resolveMerge } from "../merge/index.js";
+import { castChecked, type NDArray } from "../ndarray.js";
 import { Catalog } from "../partitioning/catalog.js";
 import {
   compileFilter,
@@ -23,6 +23,7 @@ import type { DatasetSchema, VariableSchema } from "../schema/index.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
+import { attach, emitWarning, padMissing, withFillValues } from "./assemble.js";
 import { walkPartitions } from "./listing.js";
 import {
   checkMissingVariables,
@@ -32,93 +33,31 @@ import {
   missingVariables,
   updatePartitions,
 } from "./mutations.js";
-import { buildDataset, fillVariable, readImmutables, readPartition, selectPaths } from "./partition-io.js";
+import type {
+  CreateOptions,
+  Filters,
+  InsertOptions,
+  OpenOptions,
+  OperationOptions,
+  Progress,
+  ReadOptions,
+  RepairReport,
+} from "./options.js";
+import { buildDataset, readImmutables, readPartition, selectPaths } from "./partition-io.js";
 import { describePending, type RecoveryReport, recoverOperations, removeStaleLeases } from "./recovery.js";
 import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
 import { type VerifyReport, verifyPartitions } from "./verify.js";
 
-/**
- * A partition filter: an expression over the partition key components
- * (`"year == 2024 and month >= 3"`, BEHAVIOUR §7), a predicate over the key
- * as a `{component: value}` record, or `null` for every partition.
- */
-export type Filters = string | ((key: Record<string, number | string>) => boolean) | null;
-
-/** Progress of a long operation: `done` of `total` partitions, the last one finished. */
-export interface Progress {
-  done: number;
-  total: number;
-  partition?: string;
-}
-
-/** Options accepted by every long-running operation. */
-export interface OperationOptions {
-  /** Aborts the operation (rejects with the signal's reason). */
-  signal?: AbortSignal;
-  /** Called after each partition. */
-  onProgress?: (p: Progress) => void;
-}
-
-/** Options of {@link Collection.create} / {@link createCollection}. */
-export interface CreateOptions {
-  /** The dataset schema; it is bound to `axis` (BEHAVIOUR §4.6). */
-  schema: DatasetSchema;
-  /** The partition axis: a root dimension of the schema. */
-  axis: string;
-  partitioning: Partitioning;
-  /** Maintain `_catalog/state.json` for O(1) cold opens (default config `catalog.enabled`). */
-  catalogEnabled?: boolean;
-  /** Replace an existing collection, removing all its data first (BEHAVIOUR §18 #6). */
-  overwrite?: boolean;
-  /** Options for `openStore` when `path` is a URL. */
-  storageOptions?: Record<string, unknown>;
-}
-
-/** Options of {@link Collection.open} / {@link openCollection}. */
-export interface OpenOptions {
-  /** `"r"` (default) read-only, `"rw"` read-write. */
-  mode?: "r" | "rw";
-  /** Options for `openStore` when `path` is a URL. */
-  storageOptions?: Record<string, unknown>;
-  signal?: AbortSignal;
-  /**
-   * With mode "rw": complete the writes crashed writers left unfinished
-   * before returning (default true; one listing when there are none).
-   */
-  recover?: boolean;
-}
-
-/** Options of {@link Collection.query}, {@link Collection.iterate}, {@link Collection.map} and {@link Collection.update}. */
-export interface ReadOptions extends OperationOptions {
-  filters?: Filters;
-  /** Variables to load (short root names or `grp/var` paths); unknown names are ignored. Default: all. */
-  variables?: Iterable<string>;
-  /** List the partitions by walking the store even when a catalog is enabled. */
-  fromStore?: boolean;
-}
-
-/** Options of {@link Collection.insert}. */
-export interface InsertOptions extends OperationOptions {
-  /** Replace existing partitions (default true); false refuses to touch an existing partition. */
-  overwrite?: boolean;
-  /** How inserted rows combine with a stored partition (BEHAVIOUR §9); default: the new rows replace it. */
-  merge?: MergeStrategy;
-  /**
-   * Fill the partitioned variables the dataset lacks with their fill value
-   * (default false: an insert lacking variables that a stored target
-   * partition holds is refused with a SchemaError, since it would delete
-   * their stored values).
-   */
-  fillMissing?: boolean;
-}
-
-/** What {@link Collection.repair} did. */
-export interface RepairReport extends RecoveryReport {
-  /** Stale lease objects removed (targets whose writer died). */
-  readonly staleLeases: readonly string[];
-  /** Catalog rewrite from a walk of the store; `undefined` without a catalog. */
-  readonly catalog: { readonly added: readonly string[]; readonly removed: readonly string[] } | undefined;
-}
+export type {
+  CreateOptions,
+  Filters,
+  InsertOptions,
+  OpenOptions,
+  OperationOptions,
+  Progress,
+  ReadOptions,
+  RepairReport,
+} from "./options.js";
 
 function isStore(value: unknown): value is Store {
   return typeof value === "object" && value !== null && typeof (value as Store).readBytes === "function";
@@ -330,7 +269,8 @@ export class Collection {
     signal?.throwIfAborted();
     let bound = await this.#bind(ds, signal);
     const missing = missingVariables(this.schema, bound);
-    if (missing.length > 0 && opts.fillMissing === true) bound = this.#withFillValues(bound, missing);
+    if (missing.length > 0 && opts.fillMissing === true)
+      bound = withFillValues(bound, missing, this.schema, this.dimension);
     const groups = this.partitioning.splitGrouped(bound);
     if (!this.store.transactional) await this.#recover(signal);
     if (missing.length > 0 && opts.fillMissing !== true) {
@@ -348,35 +288,6 @@ export class Collection {
       overwrite: opts.overwrite,
       merge,
     });
-  }
-
-  /** `ds` with the `missing` variables added, full of their fill value. */
-  #withFillValues(ds: Dataset, missing: readonly string[]): Dataset {
-    const rows = rowCount(ds, this.dimension);
-    const sizes = this.schema.dimSizes;
-    const arrays: Array<[string, VariableSchema, NDArray]> = [...ds.allVariables()]
-      .filter(([, v]) => v.data !== null)
-      .map(([p, v]) => [p.replace(/^\/+/, ""), v.schema, v.data as NDArray]);
-    for (const path of missing) {
-      const vs = this.schema.getVariable(path);
-      const shape = vs.dimensions.map((d) => {
-        if (d === this.dimension) return rows;
-        const n = sizes[d];
-        if (n === null || n === undefined) {
-          throw new SchemaError(
-            `cannot fill variable '${path}' with its fill value: dimension '${d}' has no fixed size in the schema`,
-            { variable: path, dimension: d },
-          );
-        }
-        return n;
-      });
-      arrays.push([
-        path,
-        vs,
-        NDArray.full(vs.dtype, shape, vs.fillValue as number | bigint | boolean | string | null),
-      ]);
-    }
-    return buildDataset(this.schema, arrays, ds.attrs);
   }
 
   /**
@@ -655,61 +566,6 @@ export class Collection {
   toString(): string {
     return `<Collection ${this.store.rootUri} axis='${this.axis}' partitioning=${this.partitioning.name}${this.readOnly ? " (read-only)" : ""}>`;
   }
-}
-
-/** Partitions lacking a variable that others hold get it filled with its fill value. */
-function padMissing(parts: Dataset[], schema: DatasetSchema, dim: string): Dataset[] {
-  if (parts.length < 2) return parts;
-  const union = new Map<string, NDArray>();
-  for (const p of parts) {
-    for (const [path, v] of p.allVariables())
-      if (!union.has(path) && v.data !== null) union.set(path, v.data as NDArray);
-  }
-  return parts.map((p) => {
-    const own = p.allVariables();
-    const missing = [...union].filter(([path]) => !own.has(path));
-    if (missing.length === 0) return p;
-    const rows = rowCount(p, dim);
-    const arrays: Array<[string, VariableSchema, NDArray]> = [...own]
-      .filter(([, v]) => v.data !== null)
-      .map(([path, v]) => [path, v.schema, v.data as NDArray]);
-    for (const [path, like] of missing) {
-      const vs = schema.getVariable(path);
-      if (!vs.dimensions.includes(dim)) continue;
-      arrays.push([path, vs, fillVariable(vs, like, dim, rows).data as NDArray]);
-    }
-    return buildDataset(schema, arrays, p.attrs);
-  });
-}
-
-function rowCount(ds: Dataset, dim: string): number {
-  for (const v of ds.allVariables().values()) {
-    const axis = v.dimensions.indexOf(dim);
-    if (axis >= 0 && v.data !== null) return v.data.shape[axis] as number;
-  }
-  return 0;
-}
-
-/** `ds` with the immutable variables added (partition variables win on a name clash, BEHAVIOUR §8.5). */
-function attach(
-  ds: Dataset,
-  immutables: Array<[string, VariableSchema, NDArray]>,
-  schema: DatasetSchema,
-): Dataset {
-  const arrays: Array<[string, VariableSchema, NDArray]> = [...immutables];
-  for (const [path, v] of ds.allVariables()) {
-    if (v.data === null) continue;
-    const i = arrays.findIndex(([p]) => p === path);
-    if (i >= 0) arrays.splice(i, 1);
-    arrays.push([path, v.schema, v.data as NDArray]);
-  }
-  return buildDataset(schema, arrays, ds.attrs);
-}
-
-function emitWarning(message: string): void {
-  const proc = (globalThis as { process?: { emitWarning?: (m: string, t?: string) => void } }).process;
-  if (proc?.emitWarning) proc.emitWarning(message, "ZCollectionWarning");
-  else console.warn(message);
 }
 
 /**

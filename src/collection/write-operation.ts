@@ -243,7 +243,8 @@ export class WriteOperation {
     }
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     await this.#keeper.close();
-    if (this.#staged) for (const prefix of this.layout.leftovers(this.id)) await this.store.deletePrefix(prefix);
+    if (this.#staged)
+      for (const prefix of this.layout.leftovers(this.id)) await this.store.deletePrefix(prefix);
     await this.store.deleteKey(this.layout.recordKey(this.id));
     return [...this.#done];
   }

@@ -1,0 +1,93 @@
+/**
+ * The option and result types of `Collection`'s operations.
+ *
+ * @module
+ */
+
+import type { MergeStrategy } from "../merge/index.js";
+import type { Partitioning } from "../partitioning/index.js";
+import type { DatasetSchema } from "../schema/index.js";
+import type { RecoveryReport } from "./recovery.js";
+
+/**
+ * A partition filter: an expression over the partition key components
+ * (`"year == 2024 and month >= 3"`, BEHAVIOUR §7), a predicate over the key
+ * as a `{component: value}` record, or `null` for every partition.
+ */
+export type Filters = string | ((key: Record<string, number | string>) => boolean) | null;
+
+/** Progress of a long operation: `done` of `total` partitions, the last one finished. */
+export interface Progress {
+  done: number;
+  total: number;
+  partition?: string;
+}
+
+/** Options accepted by every long-running operation. */
+export interface OperationOptions {
+  /** Aborts the operation (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Called after each partition. */
+  onProgress?: (p: Progress) => void;
+}
+
+/** Options of `Collection.create` / `createCollection`. */
+export interface CreateOptions {
+  /** The dataset schema; it is bound to `axis` (BEHAVIOUR §4.6). */
+  schema: DatasetSchema;
+  /** The partition axis: a root dimension of the schema. */
+  axis: string;
+  partitioning: Partitioning;
+  /** Maintain `_catalog/state.json` for O(1) cold opens (default config `catalog.enabled`). */
+  catalogEnabled?: boolean;
+  /** Replace an existing collection, removing all its data first (BEHAVIOUR §18 #6). */
+  overwrite?: boolean;
+  /** Options for `openStore` when `path` is a URL. */
+  storageOptions?: Record<string, unknown>;
+}
+
+/** Options of `Collection.open` / `openCollection`. */
+export interface OpenOptions {
+  /** `"r"` (default) read-only, `"rw"` read-write. */
+  mode?: "r" | "rw";
+  /** Options for `openStore` when `path` is a URL. */
+  storageOptions?: Record<string, unknown>;
+  signal?: AbortSignal;
+  /**
+   * With mode "rw": complete the writes crashed writers left unfinished
+   * before returning (default true; one listing when there are none).
+   */
+  recover?: boolean;
+}
+
+/** Options of `Collection.query`, `iterate`, `map` and `update`. */
+export interface ReadOptions extends OperationOptions {
+  filters?: Filters;
+  /** Variables to load (short root names or `grp/var` paths); unknown names are ignored. Default: all. */
+  variables?: Iterable<string>;
+  /** List the partitions by walking the store even when a catalog is enabled. */
+  fromStore?: boolean;
+}
+
+/** Options of `Collection.insert`. */
+export interface InsertOptions extends OperationOptions {
+  /** Replace existing partitions (default true); false refuses to touch an existing partition. */
+  overwrite?: boolean;
+  /** How inserted rows combine with a stored partition (BEHAVIOUR §9); default: the new rows replace it. */
+  merge?: MergeStrategy;
+  /**
+   * Fill the partitioned variables the dataset lacks with their fill value
+   * (default false: an insert lacking variables that a stored target
+   * partition holds is refused with a SchemaError, since it would delete
+   * their stored values).
+   */
+  fillMissing?: boolean;
+}
+
+/** What `Collection.repair` did. */
+export interface RepairReport extends RecoveryReport {
+  /** Stale lease objects removed (targets whose writer died). */
+  readonly staleLeases: readonly string[];
+  /** Catalog rewrite from a walk of the store; `undefined` without a catalog. */
+  readonly catalog: { readonly added: readonly string[]; readonly removed: readonly string[] } | undefined;
+}
