@@ -16,9 +16,10 @@
  * - a create-only write uses `link(2)`, which fails when the target exists
  *   — atomic across processes;
  * - a compare-and-swap holds an exclusive lock file (`.<name>.lock`, created
- *   with `O_EXCL`) beside the target while it compares the current version
- *   and renames the new bytes in; locks older than {@link LOCK_STALE_MS} (a
- *   process that died inside the few system calls of the swap) are broken.
+ *   by `link(2)`, naming its owner) beside the target while it compares the current version
+ *   and renames the new bytes in; locks of a dead process of this host, and
+ *   locks older than {@link LOCK_STALE_MS} (a process elsewhere that died
+ *   inside the few system calls of the swap), are broken.
  *
  * The temporary and lock files are hidden (`.` prefix) and end in `.tmp` or
  * `.lock`: listings skip them.
@@ -29,7 +30,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { BigIntStats } from "node:fs";
 import * as fs from "node:fs/promises";
+import { hostname } from "node:os";
 import * as path from "node:path";
+import { isProcessAlive } from "../util/process-identity.js";
 
 /** Age (ms) after which a compare-and-swap lock file is considered abandoned and removed. */
 export const LOCK_STALE_MS = 30_000;
@@ -106,9 +109,11 @@ export async function createExclusively(target: string, data: Uint8Array): Promi
 
 /**
  * Runs `fn` while holding the exclusive lock file of `target`
- * (`.<name>.lock`, created with `O_EXCL`), waiting up to `timeoutMs` for it.
+ * (`.<name>.lock`, created by `link(2)` with its owner `host pid` inside),
+ * waiting up to `timeoutMs` for it.
  *
- * A lock older than {@link LOCK_STALE_MS} is broken, safely against other
+ * A lock older than {@link LOCK_STALE_MS}, or whose owner is a process of
+ * this host that no longer runs (killed inside the swap), is broken, safely against other
  * waiters breaking it at the same time: it is first renamed aside, and
  * deleted only if what was moved is the stale lock that was seen (same
  * inode and time); a fresh lock moved by mistake is put back. On release the
@@ -123,19 +128,20 @@ export async function withLock<T>(target: string, timeoutMs: number, fn: () => P
   let wait = 2;
   let mine: bigint;
   for (;;) {
+    // The lock holds its owner (`host pid`), so that a lock left by a process
+    // of this host that died inside the swap is broken at once.
+    const { tmp } = await writeTemporary(lock, new TextEncoder().encode(`${hostname()} ${process.pid}`));
     try {
-      const handle = await fs.open(lock, "wx");
-      try {
-        mine = (await handle.stat({ bigint: true })).ino;
-      } finally {
-        await handle.close();
-      }
+      await fs.link(tmp, lock);
+      mine = (await fs.stat(tmp, { bigint: true })).ino;
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      await fs.unlink(tmp).catch(() => {});
     }
     const st = await fs.stat(lock, { bigint: true }).catch(() => undefined);
-    if (st !== undefined && Date.now() - Number(st.mtimeMs) > LOCK_STALE_MS) {
+    if (st !== undefined && (Date.now() - Number(st.mtimeMs) > LOCK_STALE_MS || (await ownerGone(lock)))) {
       await breakStaleLock(lock, st);
       continue;
     }
@@ -150,6 +156,15 @@ export async function withLock<T>(target: string, timeoutMs: number, fn: () => P
     const st = await fs.stat(lock, { bigint: true }).catch(() => undefined);
     if (st?.ino === mine) await fs.unlink(lock).catch(() => {});
   }
+}
+
+/** Whether the lock file names a process of this host that no longer runs. */
+async function ownerGone(lock: string): Promise<boolean> {
+  const text = await fs.readFile(lock, "utf8").catch(() => "");
+  const [host, pid] = text.split(" ");
+  return (
+    host === hostname() && pid !== undefined && Number(pid) !== process.pid && !isProcessAlive(Number(pid))
+  );
 }
 
 /** Removes the lock file `lock` if it still is the stale one described by `stale`. */

@@ -48,7 +48,7 @@ function readNoFollow(fs: Fs): number {
 /** Codes of an `O_NOFOLLOW` open of a symbolic link. */
 const IS_LINK = new Set(["ELOOP", "EMLINK"]);
 /** How long a compare-and-swap waits for the lock of an object, in ms. */
-const LOCK_TIMEOUT_MS = 10_000;
+const LOCK_TIMEOUT_MS = 35_000; // longer than LOCK_STALE_MS: an abandoned lock is broken before the wait ends
 /** At most this many verified directories are remembered (then the memory starts afresh). */
 const MAX_VERIFIED_DIRS = 10_000;
 
@@ -344,7 +344,7 @@ export class LocalStore extends Store {
    * them (as on S3, it simply replaces the object).
    *
    * @returns the new version, or `undefined` when the condition failed.
-   * @throws ReadOnlyError; StoreError (e.g. a lock held for more than 10 s).
+   * @throws ReadOnlyError; StoreError (e.g. a lock held by a live writer for more than 35 s).
    */
   override async writeConditional(
     key: string,

@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ReadOnlyError, StoreError } from "../../src/errors.js";
@@ -219,6 +219,21 @@ describe("LocalStore: conditional writes on disk", () => {
     assert.notEqual(v2, undefined);
     assert.equal(existsSync(lock), false);
     assert.equal(text(await store.readBytes("journal/op.json")), "2");
+  });
+
+  it("breaks at once a fresh lock left by a process of this host that no longer runs (killed inside a swap)", async () => {
+    const root = fresh();
+    const store = new LocalStore(root);
+    const v1 = (await store.writeConditional("c/state.json", bytes("1"), null)) as string;
+    const gone = spawnSync(process.execPath, [
+      "-e",
+      "process.stdout.write(String(process.pid))",
+    ]).stdout.toString();
+    await writeFile(join(root, "c", ".state.json.lock"), `${hostname()} ${gone}`);
+    const started = Date.now();
+    assert.notEqual(await store.writeConditional("c/state.json", bytes("2"), v1), undefined);
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    assert.equal(text(await store.readBytes("c/state.json")), "2");
   });
 
   it("never gives two writes the same version, even when inode and time repeat", async () => {
