@@ -133,15 +133,13 @@ async function insertJournaled(
     partitions: groups.map((g) => g.path),
     catalog: ctx.catalog,
   });
-  let failure: { error: unknown } | undefined;
-  let written: string[] = [];
-  try {
+  return settleOperation(op, opts.signal, async () => {
     await writeImmutables(store, bound, schema, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       replace: (target, write) => op.replace(target, write, opts.signal ? { signal: opts.signal } : {}),
     });
     let done = 0;
-    written = await mapConcurrent(
+    return mapConcurrent(
       groups,
       ctx.concurrency,
       (group, _i, signal) =>
@@ -170,14 +168,7 @@ async function insertJournaled(
         ),
       opts.signal,
     );
-    // Aborted while the last writes were in flight: an interruption all the same.
-    opts.signal?.throwIfAborted();
-  } catch (err) {
-    failure = { error: err };
-  }
-  await op.commit();
-  if (failure !== undefined) throw failure.error;
-  return written;
+  });
 }
 
 async function insertTransactional(
@@ -297,10 +288,8 @@ export async function updatePartitions(
     );
   }
   const op = await WriteOperation.begin(store, { operation: "update", partitions: paths });
-  let failure: { error: unknown } | undefined;
-  let written: string[] = [];
-  try {
-    written = await mapConcurrent(
+  return settleOperation(op, opts.signal, () =>
+    mapConcurrent(
       paths,
       ctx.concurrency,
       (path, _i, signal) =>
@@ -324,15 +313,8 @@ export async function updatePartitions(
           { signal },
         ),
       opts.signal,
-    );
-    // Aborted while the last writes were in flight: an interruption all the same.
-    opts.signal?.throwIfAborted();
-  } catch (err) {
-    failure = { error: err };
-  }
-  await op.commit();
-  if (failure !== undefined) throw failure.error;
-  return written;
+    ),
+  );
 }
 
 /**
@@ -369,23 +351,38 @@ export async function dropPartitions(
     partitions: paths,
     catalog: ctx.catalog,
   });
-  let failure: { error: unknown } | undefined;
-  let dropped: string[] = [];
-  try {
-    dropped = await mapConcurrent(
+  return settleOperation(op, opts.signal, () =>
+    mapConcurrent(
       paths,
       ctx.concurrency,
       (path, _i, signal) => op.withTarget(path, () => dropOne(path), { signal, catalogPath: path }),
       opts.signal,
-    );
-    // Aborted while the last writes were in flight: an interruption all the same.
-    opts.signal?.throwIfAborted();
-  } catch (err) {
-    failure = { error: err };
+    ),
+  );
+}
+
+/**
+ * Runs the partition tasks of a journaled operation, then commits it
+ * whether they succeeded or not (the catalog must list what was written),
+ * and only then rethrows the first failure — or the abort, when the signal
+ * fired while the last tasks were finishing.
+ */
+async function settleOperation<T>(
+  op: WriteOperation,
+  signal: AbortSignal | undefined,
+  tasks: () => Promise<T>,
+): Promise<T> {
+  let outcome: { value: T } | { error: unknown };
+  try {
+    const value = await tasks();
+    signal?.throwIfAborted();
+    outcome = { value };
+  } catch (error) {
+    outcome = { error };
   }
   await op.commit();
-  if (failure !== undefined) throw failure.error;
-  return dropped;
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 /**
