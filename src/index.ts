@@ -35,3 +35,5 @@ export type { Partitioning, PartitionKey } from "./partitioning/index.js";
 export * as partitioning from "./partitioning/index.js";
 export * from "./schema/index.js";
 export * from "./store/index.js";
+export * as view from "./view/index.js";
+export { View, ViewReference } from "./view/index.js";

@@ -255,7 +255,11 @@ async function journaledCommit<T>(
 
 /**
  * Rewrites each of `paths` with what `produce` returns for it (`undefined`:
- * leave it), each under its lease and staged.
+ * leave it), each under its lease and staged. `produce` runs while the
+ * lease is held, so what it reads of the stored target cannot change before
+ * the write. With `create`, a target that is not stored yet is written (its
+ * ancestor groups created) — the overlay partitions of a view; otherwise
+ * every target is a published partition.
  *
  * @returns the paths rewritten.
  */
@@ -263,7 +267,11 @@ export async function updatePartitions(
   ctx: MutationContext,
   paths: readonly string[],
   produce: (path: string, signal: AbortSignal) => Promise<Dataset | undefined>,
-  opts: { signal?: AbortSignal | undefined; onProgress?: InsertPartitionsOptions["onProgress"] },
+  opts: {
+    signal?: AbortSignal | undefined;
+    onProgress?: InsertPartitionsOptions["onProgress"];
+    create?: boolean;
+  },
 ): Promise<string[]> {
   const { store, schema } = ctx;
   let done = 0;
@@ -299,12 +307,14 @@ export async function updatePartitions(
             const ds = await produce(path, signal);
             if (ds !== undefined) {
               await handle.replace(
-                (prefix, o) =>
-                  writePartitionContent(store, prefix, ds, schema, {
+                async (prefix, o) => {
+                  if (opts.create === true && prefix === path) await ensureParentGroups(store, prefix);
+                  await writePartitionContent(store, prefix, ds, schema, {
                     attrs: ds.attrs,
                     ...(o.signal ? { signal: o.signal } : {}),
-                  }),
-                { published: true, signal },
+                  });
+                },
+                opts.create === true ? { signal } : { published: true, signal },
               );
             }
             progress(path);

@@ -1,0 +1,11 @@
+/**
+ * Views: variables added on top of a collection one may only read
+ * (BEHAVIOUR §11, FORMAT §10).
+ *
+ * @module
+ */
+
+export { buildViewSchema, isView, readViewConfig, VIEW_CONFIG_KEY, type ViewConfig } from "./config.js";
+export { type OverlayValues, routeVariables } from "./overlay.js";
+export { ViewReference, type ViewReferenceJSON } from "./reference.js";
+export { View, type ViewCreateOptions, type ViewOpenOptions, type ViewUpdateFunction } from "./view.js";
