@@ -200,7 +200,7 @@ describe("views on a copy of the Python fixtures", () => {
     const view = await View.open(join(dir, "view_partial"));
     const before = expected.view_partial.overlay;
     const written = await view.update(
-      (ds, path) => {
+      (ds, path): Record<string, Int8Array> => {
         const ssh = array(ds, "ssh").data as Float32Array;
         const flag = array(ds, "flag");
         // What Python wrote is visible to the function: March has ssh_corrected, no flag.
