@@ -1,6 +1,7 @@
 /**
- * `zcollection ls` and `zcollection inspect` (BEHAVIOUR §16): read-only
- * views of a collection.
+ * `zcollection ls` and `zcollection inspect` (BEHAVIOUR §16): summaries of
+ * a collection, or of a view (its base's partitions, base and overlay
+ * variables).
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { stringifyJson } from "../json.js";
 import { checkedPartitions } from "./consistency.js";
 import { pyRepr, pyStrOf } from "./format.js";
 import type { CliIO } from "./io.js";
+import { openSource } from "./source.js";
 
 /** Options of {@link ls}. */
 export interface LsOptions {
@@ -31,7 +33,7 @@ export function openReadOnly(url: string, signal?: AbortSignal): Promise<Collect
  * @throws CollectionNotFoundError / StoreError (exit 2); ExpressionError for a bad filter (exit 1).
  */
 export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<number> {
-  const col = await openReadOnly(url, io.signal);
+  const col = (await openSource(url, io.signal ? { signal: io.signal } : {})).collection;
   const { paths: parts } = await checkedPartitions(col, url, opts.filter, io);
   if (opts.json === true) io.stdout.write(`[${parts.map((p) => JSON.stringify(p)).join(", ")}]\n`);
   else for (const p of parts) io.stdout.write(`${p}\n`);
@@ -47,6 +49,12 @@ export interface InspectInfo {
   dimensions: Record<string, { size: number | null; chunks: number | null }>;
   variables: Record<string, { dtype: string; dimensions: string[]; immutable: boolean }>;
   attrs: Record<string, unknown>;
+  /** For a view: its overlay store, recorded reference and overlay variables (the rest describes the base). */
+  view?: {
+    uri: string;
+    reference: string;
+    variables: Record<string, { dtype: string; dimensions: string[] }>;
+  };
 }
 
 /** The summary `inspect` prints: root dimensions and root variables only, like Python. */
@@ -99,19 +107,37 @@ export function renderInspect(info: InspectInfo): string {
     out.push("attrs:");
     for (const [k, v] of attrs) out.push(`  ${k}: ${pyStrOf(v)}`);
   }
+  if (info.view !== undefined) {
+    out.unshift(`view:         ${info.view.uri}`, `reference:    ${info.view.reference}`);
+    out[2] = `base:         ${info.uri}`;
+    out.push("view variables:");
+    for (const [name, v] of Object.entries(info.view.variables)) {
+      out.push(`  ${name}: ${v.dtype} (${v.dimensions.join(",")})`);
+    }
+  }
   return out.map((l) => `${l}\n`).join("");
 }
 
 /**
  * Prints the summary of a collection: text, or with `json` a 2-space
- * indented JSON object (Python `json.dump(indent=2)`) and a newline.
+ * indented JSON object (Python `json.dump(indent=2)`) and a newline. For a
+ * view, the summary of its base followed by the view's store, reference
+ * and overlay variables (`view` in JSON).
  *
  * @throws CollectionNotFoundError / StoreError (exit 2).
  */
 export async function inspect(url: string, opts: { json?: boolean }, io: CliIO): Promise<number> {
-  const col = await openReadOnly(url, io.signal);
+  const source = await openSource(url, io.signal ? { signal: io.signal } : {});
+  const col = source.collection;
   const { paths } = await checkedPartitions(col, url, undefined, io);
   const info = await inspectInfo(col, io.signal, paths);
+  if (source.view !== undefined) {
+    const variables: NonNullable<InspectInfo["view"]>["variables"] = {};
+    for (const [name, v] of source.view.viewSchema.variables) {
+      variables[name] = { dtype: v.dtype, dimensions: [...v.dimensions] };
+    }
+    info.view = { uri: source.view.store.rootUri, reference: source.view.reference.uri, variables };
+  }
   io.stdout.write(opts.json === true ? `${stringifyJson(info, { indent: 2 })}\n` : renderInspect(info));
   return 0;
 }

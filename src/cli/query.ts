@@ -15,14 +15,14 @@
  * @module
  */
 
-import type { Collection } from "../collection/index.js";
 import type { Dataset } from "../data/index.js";
 import type { NDArray } from "../ndarray.js";
+import type { DatasetSchema } from "../schema/index.js";
 import { checkedPartitions } from "./consistency.js";
 import { Column, csvLine, jsonRow, renderTable, TABLE_CELL_WIDTH, truncate } from "./format.js";
-import { openReadOnly } from "./inspect.js";
 import { type CliIO, UsageError } from "./io.js";
 import { progressBar } from "./progress.js";
+import { openSource } from "./source.js";
 
 /** Output formats of {@link query}. */
 export type QueryFormat = "table" | "csv" | "json";
@@ -43,14 +43,18 @@ export interface QueryOptions {
 }
 
 /**
- * The variable paths printed as columns, in order.
+ * The variable paths printed as columns, in order, from the schema of a
+ * collection or a view (base and overlay variables).
  *
- * @throws UsageError naming the variables that are not in the collection,
+ * @throws UsageError naming the variables that are not in the schema,
  *   or that have no value per row (do not span the partitioning dimension first).
  */
-export function selectColumns(col: Collection, wanted?: readonly string[]): string[] {
-  const dim = col.dimension;
-  const all = col.schema.allVariables();
+export function selectColumns(
+  source: { readonly schema: DatasetSchema; readonly dimension: string },
+  wanted?: readonly string[],
+): string[] {
+  const dim = source.dimension;
+  const all = source.schema.allVariables();
   if (wanted === undefined || wanted.length === 0) {
     return [...all].filter(([, v]) => v.dimensions[0] === dim).map(([path]) => path);
   }
@@ -141,7 +145,8 @@ function tableSink(io: CliIO, header: readonly string[], limit: number): RowSink
 }
 
 /**
- * Prints the rows of the partitions matching `filter`.
+ * Prints the rows of the partitions matching `filter` of a collection, or
+ * of a view (its base's variables and its overlay variables).
  *
  * - `table`: a header, a rule, aligned columns (numbers right-aligned),
  *   datetimes in ISO 8601, N-D rows as `[a, b, c, …]`, long cells cut with
@@ -157,9 +162,9 @@ function tableSink(io: CliIO, header: readonly string[], limit: number): RowSink
  */
 export async function query(url: string, opts: QueryOptions, io: CliIO): Promise<number> {
   const format = opts.format ?? "table";
-  const col = await openReadOnly(url, io.signal);
-  const paths = selectColumns(col, opts.variables);
-  const { fromStore } = await checkedPartitions(col, url, opts.filter, io);
+  const source = await openSource(url, io.signal ? { signal: io.signal } : {});
+  const paths = selectColumns(source, opts.variables);
+  const { fromStore } = await checkedPartitions(source.collection, url, opts.filter, io);
   const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
   const sink =
     format === "csv"
@@ -172,7 +177,7 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
   let more = false;
   try {
     const signal = io.signal;
-    const partitions = col.iterate({
+    const partitions = source.iterate({
       filters: opts.filter ?? null,
       variables: paths,
       fromStore,
