@@ -8,7 +8,7 @@
 import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
 import { concatRows } from "../data/rows.js";
-import { CollectionExistsError, ReadOnlyError, SchemaError } from "../errors.js";
+import { CollectionExistsError, PartitionError, ReadOnlyError, SchemaError } from "../errors.js";
 import { resolve as resolveMerge } from "../merge/index.js";
 import { castChecked, type NDArray } from "../ndarray.js";
 import { Catalog } from "../partitioning/catalog.js";
@@ -23,6 +23,7 @@ import type { DatasetSchema, VariableSchema } from "../schema/index.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
+import { normalizeRowRanges } from "../zarr/index.js";
 import { attach, emitWarning, padMissing, withFillValues } from "./assemble.js";
 import { walkPartitions } from "./listing.js";
 import {
@@ -42,8 +43,15 @@ import type {
   Progress,
   ReadOptions,
   RepairReport,
+  RowSelection,
 } from "./options.js";
-import { buildDataset, readImmutables, readPartition, selectPaths } from "./partition-io.js";
+import {
+  buildDataset,
+  readImmutables,
+  readPartition,
+  readPartitionRows,
+  selectPaths,
+} from "./partition-io.js";
 import { describePending, type RecoveryReport, recoverOperations, removeStaleLeases } from "./recovery.js";
 import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
 import { type VerifyReport, verifyPartitions } from "./verify.js";
@@ -57,7 +65,20 @@ export type {
   Progress,
   ReadOptions,
   RepairReport,
+  RowSelection,
 } from "./options.js";
+
+/** What a read (`query`, `iterate`, `map`, `update`) reads: partitions, variables, rows. */
+interface ReadPlan {
+  /** Partition paths to read, in natural key order. */
+  paths: string[];
+  /** Variable paths to read. */
+  wanted: Set<string>;
+  /** The immutable variables to attach. */
+  immutables: Array<[string, VariableSchema, NDArray]>;
+  /** With the `rows` option: the row ranges of each path (sorted, merged, not empty). */
+  rows: Map<string, Array<[number, number]>> | undefined;
+}
 
 function isStore(value: unknown): value is Store {
   return typeof value === "object" && value !== null && typeof (value as Store).readBytes === "function";
@@ -321,32 +342,73 @@ export class Collection {
     return buildDataset(this.schema, arrays, ds.attrs);
   }
 
-  async #loadPartitions(
-    opts: ReadOptions,
-  ): Promise<{ paths: string[]; wanted: Set<string>; immutables: Array<[string, VariableSchema, NDArray]> }> {
-    const paths = await this.partitions({
-      filters: opts.filters ?? null,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.fromStore === true ? { fromStore: true } : {}),
-    });
+  async #loadPartitions(opts: ReadOptions): Promise<ReadPlan> {
     const wanted = selectPaths(this.schema, opts.variables);
+    const rows = opts.rows === undefined ? undefined : this.#planRows(opts.rows, opts.filters ?? null);
+    const paths =
+      rows !== undefined
+        ? [...rows.keys()]
+        : await this.partitions({
+            filters: opts.filters ?? null,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+            ...(opts.fromStore === true ? { fromStore: true } : {}),
+          });
     const immutables =
       paths.length === 0
         ? []
         : await readImmutables(this.store, this.schema, wanted, opts.signal ? { signal: opts.signal } : {});
-    return { paths, wanted, immutables };
+    return { paths, wanted, immutables, rows };
   }
 
-  /** Reads one partition with the immutable variables attached; `undefined` when it is not published. */
-  async #readOne(
-    path: string,
-    wanted: Set<string>,
-    immutables: Array<[string, VariableSchema, NDArray]>,
-    signal?: AbortSignal,
-  ): Promise<Dataset | undefined> {
-    const ds = await readPartition(this.store, path, this.schema, wanted, signal ? { signal } : {});
+  /**
+   * The partitions and row ranges a `rows` option selects (pure: no I/O):
+   * its keys that match `filters`, in natural key order, each with its
+   * ranges sorted and merged; keys whose list is empty are left out.
+   *
+   * @throws TypeError when `rows` is not a Map; PartitionError for a key
+   *   that is not a partition path of this collection; RangeError/TypeError
+   *   for an invalid range (see `normalizeRowRanges`); ExpressionError for
+   *   an invalid filter.
+   */
+  #planRows(rows: RowSelection, filters: Filters): Map<string, Array<[number, number]>> {
+    if (
+      typeof rows !== "object" ||
+      rows === null ||
+      typeof (rows as Partial<RowSelection>).get !== "function" ||
+      typeof (rows as Partial<RowSelection>).entries !== "function"
+    ) {
+      throw new TypeError("rows must be a Map of partition path → [start, stop) row ranges");
+    }
+    const predicate = compileFilter(filters as FilterInput);
+    const selected = new Map<string, Array<[number, number]>>();
+    for (const [path, ranges] of rows.entries()) {
+      if (typeof path !== "string" || !this.#isPartitionPath(path)) {
+        throw new PartitionError(
+          `rows names '${String(path).slice(0, 200)}', which is not a partition path of this collection's ` +
+            `${this.partitioning.name} partitioning (${this.store.rootUri})`,
+          typeof path === "string" ? { path } : {},
+        );
+      }
+      const merged = normalizeRowRanges(ranges, `partition '${path}'`);
+      if (merged.length > 0 && predicate(keyToDict(this.partitioning.decode(path))))
+        selected.set(path, merged);
+    }
+    return new Map(sortPaths(selected.keys(), this.partitioning).map((p) => [p, selected.get(p) ?? []]));
+  }
+
+  /**
+   * Reads one partition — only `ranges` of its rows when given — with the
+   * immutable variables attached; `undefined` when it is not published.
+   */
+  async #readOne(path: string, plan: ReadPlan, signal?: AbortSignal): Promise<Dataset | undefined> {
+    const o = signal ? { signal } : {};
+    const ranges = plan.rows?.get(path);
+    const ds =
+      ranges === undefined
+        ? await readPartition(this.store, path, this.schema, plan.wanted, o)
+        : await readPartitionRows(this.store, path, this.schema, plan.wanted, this.dimension, ranges, o);
     if (ds === undefined) return undefined;
-    return immutables.length === 0 ? ds : attach(ds, immutables, this.schema);
+    return plan.immutables.length === 0 ? ds : attach(ds, plan.immutables, this.schema);
   }
 
   /**
@@ -357,19 +419,27 @@ export class Collection {
    * value there. Partitions listed but not published (an interrupted write
    * seen through a stale catalog) are skipped.
    *
-   * @returns `null` when no partition matches.
+   * With `rows` (what `Indexer.lookup` returns), only those partitions and
+   * only those rows are read, fetching only the chunks that hold them (see
+   * {@link ReadOptions.rows}).
+   *
+   * @returns `null` when no partition matches (with `rows`: when no
+   *   partition named there with a range is both matched by `filters` and
+   *   published).
+   * @throws ExpressionError for an invalid filter; with `rows`,
+   *   PartitionError for a key that is not a partition path, RangeError for
+   *   an invalid range (both before any I/O).
    */
   async query(opts: ReadOptions = {}): Promise<Dataset | null> {
-    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    const plan = await this.#loadPartitions(opts);
+    const { paths } = plan;
     if (paths.length === 0) return null;
     let done = 0;
     const parts = await mapConcurrent(
       paths,
       config.partitionConcurrency(),
       async (path) => {
-        const ds = await readPartition(this.store, path, this.schema, wanted, {
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
+        const ds = await this.#readOne(path, { ...plan, immutables: [] }, opts.signal);
         done += 1;
         opts.onProgress?.({ done, total: paths.length, partition: path });
         return ds;
@@ -377,43 +447,60 @@ export class Collection {
       opts.signal,
     );
     const loaded = parts.filter((p): p is Dataset => p !== undefined);
-    this.#warnMissing(paths.filter((_, i) => parts[i] === undefined));
+    this.#warnMissing(
+      paths.filter((_, i) => parts[i] === undefined),
+      plan.rows !== undefined,
+    );
     if (loaded.length === 0) return null;
     const joined = concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension);
-    return immutables.length === 0 ? joined : attach(joined, immutables, this.schema);
+    return plan.immutables.length === 0 ? joined : attach(joined, plan.immutables, this.schema);
   }
 
   /**
    * Yields `[path, dataset]` one partition at a time, in natural key order,
-   * reading the next partition only when asked (bounded memory).
+   * reading the next partition only when asked (bounded memory). With
+   * `rows`, one `[path, dataset]` per partition named there (with a
+   * non-empty range list, matched by `filters`, published) holding just
+   * those rows (see {@link ReadOptions.rows}).
+   *
+   * @throws as {@link Collection.query}, at the first `next()`.
    */
   async *iterate(opts: ReadOptions = {}): AsyncGenerator<[string, Dataset]> {
-    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    const plan = await this.#loadPartitions(opts);
+    const { paths } = plan;
     let done = 0;
     for (const path of paths) {
       opts.signal?.throwIfAborted();
-      const ds = await this.#readOne(path, wanted, immutables, opts.signal);
+      const ds = await this.#readOne(path, plan, opts.signal);
       done += 1;
       opts.onProgress?.({ done, total: paths.length, partition: path });
       if (ds !== undefined) yield [path, ds];
-      else this.#warnMissing([path]);
+      else this.#warnMissing([path], plan.rows !== undefined);
     }
   }
 
-  /** Warns that listed partitions are not in the store (a catalog out of date). */
-  #warnMissing(missing: readonly string[]): void {
+  /**
+   * Warns that partitions to read are not in the store: listed by a catalog
+   * out of date, or (`fromRows`) named by a `rows` option — an index older
+   * than the collection.
+   */
+  #warnMissing(missing: readonly string[], fromRows = false): void {
     if (missing.length === 0) return;
+    const which = `('${missing[0]}'${missing.length > 1 ? ", …" : ""})`;
     emitWarning(
-      `${missing.length} partition(s) listed by the catalog of ${this.store.rootUri} are not in the store ` +
-        `('${missing[0]}'${missing.length > 1 ? ", …" : ""}); they were skipped. Run \`zcollection repair\` ` +
-        "to bring the catalog in line",
+      fromRows
+        ? `${missing.length} partition(s) named by the rows option are not in the store of ${this.store.rootUri} ` +
+            `${which}; they were skipped (an index built before they were dropped?)`
+        : `${missing.length} partition(s) listed by the catalog of ${this.store.rootUri} are not in the store ` +
+            `${which}; they were skipped. Run \`zcollection repair\` to bring the catalog in line`,
     );
   }
 
   /**
    * Calls `fn` on each matching partition (with immutable variables
    * attached), at most config `partition.concurrency` at once. Allowed on
-   * read-only collections (BEHAVIOUR §8.6).
+   * read-only collections (BEHAVIOUR §8.6). With `rows`, `fn` sees only
+   * those rows of the partitions named there (see {@link ReadOptions.rows}).
    *
    * @returns partition path → result, in natural key order.
    */
@@ -421,13 +508,14 @@ export class Collection {
     fn: (ds: Dataset, partition: string) => T | Promise<T>,
     opts: ReadOptions = {},
   ): Promise<Map<string, T>> {
-    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    const plan = await this.#loadPartitions(opts);
+    const { paths } = plan;
     let done = 0;
     const results = await mapConcurrent(
       paths,
       config.partitionConcurrency(),
       async (path) => {
-        const ds = await this.#readOne(path, wanted, immutables, opts.signal);
+        const ds = await this.#readOne(path, plan, opts.signal);
         const r = ds === undefined ? undefined : ([path, await fn(ds, path)] as [string, T]);
         done += 1;
         opts.onProgress?.({ done, total: paths.length, partition: path });
@@ -445,17 +533,22 @@ export class Collection {
    * The catalog is not touched.
    *
    * @returns the paths rewritten, in natural key order.
-   * @throws ReadOnlyError; SchemaError when the result does not fit the schema.
+   * @throws ReadOnlyError; SchemaError when the result does not fit the schema;
+   *   TypeError when `rows` is given (the rows left out would be lost).
    */
   async update(fn: (ds: Dataset) => Dataset | Promise<Dataset>, opts: ReadOptions = {}): Promise<string[]> {
     this.#assertWritable();
+    if (opts.rows !== undefined) {
+      // The result replaces the whole partition: from some of its rows, the others would be lost.
+      throw new TypeError("update() does not take `rows`: it rewrites whole partitions");
+    }
     if (!this.store.transactional) await this.#recover(opts.signal);
-    const { paths, wanted, immutables } = await this.#loadPartitions(opts);
+    const plan = await this.#loadPartitions(opts);
     return updatePartitions(
       this.#context,
-      paths,
+      plan.paths,
       async (path, signal) => {
-        const ds = await this.#readOne(path, wanted, immutables, signal);
+        const ds = await this.#readOne(path, plan, signal);
         if (ds === undefined) return undefined;
         const result = await fn(ds);
         if (!(result instanceof Dataset)) {

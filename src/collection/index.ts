@@ -16,6 +16,7 @@ export {
   type Progress,
   type ReadOptions,
   type RepairReport,
+  type RowSelection,
 } from "./collection.js";
 export { RESERVED_NAMES, walkPartitions } from "./listing.js";
 export { IMMUTABLE_DIR, PARTITION_KEY_ATTR } from "./partition-io.js";

@@ -60,6 +60,13 @@ export interface OpenOptions {
   recover?: boolean;
 }
 
+/**
+ * Rows to read, by partition: partition path → `[start, stop)` row ranges
+ * within that partition, along the partitioning dimension. What
+ * `Indexer.lookup` returns (a `Map<string, Array<[number, number]>>` is one).
+ */
+export type RowSelection = ReadonlyMap<string, ReadonlyArray<readonly [number, number]>>;
+
 /** Options of `Collection.query`, `iterate`, `map` and `update`. */
 export interface ReadOptions extends OperationOptions {
   filters?: Filters;
@@ -67,6 +74,30 @@ export interface ReadOptions extends OperationOptions {
   variables?: Iterable<string>;
   /** List the partitions by walking the store even when a catalog is enabled. */
   fromStore?: boolean;
+  /**
+   * Read only these rows (`query`, `iterate` and `map`; `update` refuses
+   * it): only the partitions that are keys of the map — and match
+   * `filters` when both are given — are read, in the natural order of their
+   * keys, without listing the store or reading the catalog; within a
+   * partition, its ranges sorted by start, overlapping or adjacent ones
+   * merged, each clamped to the partition's length. Only the chunks holding
+   * those rows are fetched (in sharded arrays the inner chunks, by ranged
+   * reads after the shard index), each once. Variables not spanning the
+   * partitioning dimension are read whole; immutable variables are
+   * attached as without `rows`.
+   *
+   * A partition with an empty range list is not read (no dataset from
+   * `iterate`); one whose ranges all lie past its end reads zero rows. A
+   * key that is a partition path but not published in the store (an index
+   * older than the collection) is skipped with a warning.
+   *
+   * Checked before any I/O: a key that is not a partition path of the
+   * collection's partitioning is a PartitionError naming it; a negative
+   * bound, a bound that is not an integer or a start after its stop is a
+   * RangeError naming the partition and the range. `fromStore` is
+   * ignored.
+   */
+  rows?: RowSelection;
 }
 
 /** Options of `Collection.insert`. */

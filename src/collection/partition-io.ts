@@ -28,8 +28,11 @@ import {
   encodeGroupMetadata,
   ensureParentGroups,
   metadataKey,
+  normalizeRowRanges,
+  type RowRange,
   readArray,
   readArrayMetadata,
+  readArrayRanges,
   readGroup,
   type WriteArrayOptions,
   writeArray,
@@ -229,12 +232,49 @@ export async function readPartition(
   return buildDataset(schema, loaded, group.attributes);
 }
 
-/** Reads the arrays of `variables` below `prefix`; missing arrays are left out. */
+/**
+ * Reads the rows `ranges` of the partition at `path` along `dimension` (the
+ * partitioning dimension): like {@link readPartition}, but each variable
+ * spanning `dimension` holds only those rows — concatenated in the order of
+ * the ranges once sorted, with overlapping or adjacent ranges merged, each
+ * clamped to the partition's length — and only the chunks (in sharded
+ * arrays the inner chunks, by ranged reads of the shard) holding them are
+ * fetched, each once (`readArrayRanges`). Variables not spanning
+ * `dimension` are read whole.
+ *
+ * @returns `undefined` when the partition group is not published.
+ * @throws RangeError naming the partition and the range for a negative
+ *   bound, a bound that is not an integer, or a start after its stop
+ *   (before any I/O); TypeError for ranges that are not `[start, stop]` pairs.
+ */
+export async function readPartitionRows(
+  store: Store,
+  path: string,
+  schema: DatasetSchema,
+  paths: ReadonlySet<string>,
+  dimension: string,
+  ranges: Iterable<RowRange>,
+  opts: PartitionIOOptions = {},
+): Promise<Dataset | undefined> {
+  const rows = normalizeRowRanges(ranges, `partition '${path}'`);
+  const group = await readGroup(store, path);
+  if (group === undefined) return undefined;
+  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const loaded = await readVariables(store, path, wanted, opts, { dimension, ranges: rows });
+  return buildDataset(schema, loaded, group.attributes);
+}
+
+/**
+ * Reads the arrays of `variables` below `prefix`; missing arrays are left
+ * out. With `rows`, the arrays spanning `rows.dimension` (by their stored
+ * dimension names, else the schema's) hold only those rows.
+ */
 async function readVariables(
   store: Store,
   prefix: string,
   variables: ReadonlyArray<[string, VariableSchema]>,
   opts: PartitionIOOptions,
+  rows?: { dimension: string; ranges: readonly RowRange[] },
 ): Promise<Array<[string, VariableSchema, NDArray]>> {
   const signal = opts.signal;
   const arrays = await mapConcurrent(
@@ -244,7 +284,13 @@ async function readVariables(
       const arrayPath = joinPath(prefix, p);
       const metadata = await readArrayMetadata(store, arrayPath, signal ? { signal } : {});
       if (metadata === undefined) return undefined;
-      const data = await readArray(store, arrayPath, { metadata, ...(signal ? { signal } : {}) });
+      const read = { metadata, ...(signal ? { signal } : {}) };
+      const axis =
+        rows === undefined ? -1 : (metadata.dimensionNames ?? vs.dimensions).indexOf(rows.dimension);
+      const data =
+        rows === undefined || axis < 0
+          ? await readArray(store, arrayPath, read)
+          : await readArrayRanges(store, arrayPath, axis, rows.ranges, read);
       return [p, vs, data] as [string, VariableSchema, NDArray];
     },
     signal,

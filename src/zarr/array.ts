@@ -19,6 +19,9 @@
  *   along its first dimension only (along-track data) is fetched whole, then
  *   decoded in one pool task that allocates the output (`decodeFrames`),
  *   so that arrays read concurrently decode on every core.
+ * - The part of a shard a selection needs is read by ./shard-read.ts (the
+ *   index, then ranged reads of the inner chunks); several row ranges at
+ *   once by ./read-selection.ts, on top of {@link readArray}.
  *
  * @module
  */
@@ -62,14 +65,8 @@ import {
   normalizeFillValue,
   parseNodeMetadata,
 } from "./metadata.js";
-import {
-  assembleShard,
-  decodeShardIndex,
-  parseSharding,
-  planShardReads,
-  type ShardingCodec,
-  shardingDescriptor,
-} from "./sharding.js";
+import { chunksInBox, readShard, type ShardIndexCache } from "./shard-read.js";
+import { assembleShard, parseSharding, type ShardingCodec, shardingDescriptor } from "./sharding.js";
 
 /** Options of {@link writeArray}. */
 export interface WriteArrayOptions {
@@ -114,6 +111,12 @@ export interface ReadArrayOptions {
   selection?: readonly (readonly [number, number] | null)[];
   /** Chunk reads/decodes in flight; default 2 × config `codec.workers` (at least 2). */
   concurrency?: number;
+  /**
+   * Shard indexes shared with other reads of the same array (e.g. the row
+   * spans of `readArrayRanges`): an index found there is not fetched again,
+   * one fetched is added. Default: none shared.
+   */
+  shardIndexes?: ShardIndexCache;
   signal?: AbortSignal;
 }
 
@@ -520,7 +523,7 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   checkReadable(path, key, outShape, meta.chunkShape, dtype);
   const limit = opts.concurrency ?? defaultConcurrency();
   const rawChain = rawByteChain(chunkCodecs(meta), dtype);
-  const rows = await readRows(store, path, meta, codecs, sel, rawChain, limit, signal);
+  const rows = await readRows(store, path, meta, codecs, sel, rawChain, limit, signal, opts.shardIndexes);
   if (rows !== undefined) return finishRead(meta, outShape, rows);
   const out = allocate(dtype, shapeSize(outShape));
   fillWith(out, dtype, meta.fillValue, true);
@@ -604,13 +607,7 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
         const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
         await readShard(
           store,
-          shardPath,
-          sharding,
-          shardOrigin,
-          sel,
-          shape,
-          limiter,
-          signal,
+          { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes: opts.shardIndexes },
           async (bytes, origin) => {
             const target = directTarget(origin, sharding.innerShape);
             if (target !== undefined && rawChain !== null) {
@@ -665,6 +662,7 @@ async function readRows(
   rawChain: CodecDescriptor[] | null,
   limit: number,
   signal: AbortSignal | undefined,
+  indexes: ShardIndexCache | undefined,
 ): Promise<AnyStorage | undefined> {
   const { shape, dtype } = meta;
   const n = shape.length;
@@ -731,13 +729,7 @@ async function readRows(
         const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
         await readShard(
           store,
-          shardPath,
-          sharding,
-          shardOrigin,
-          sel,
-          shape,
-          limiter,
-          signal,
+          { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes },
           async (chunkBytes, origin, source, offset) =>
             add(source, offset, chunkBytes.length, origin[0] as number, shardPath),
         );
@@ -769,117 +761,6 @@ async function readRows(
     }
   }
   return out;
-}
-
-async function readShard(
-  store: Store,
-  shardPath: string,
-  sharding: ShardingCodec,
-  shardOrigin: readonly number[],
-  sel: readonly (readonly [number, number])[],
-  shape: readonly number[],
-  limiter: Limiter,
-  signal: AbortSignal | undefined,
-  /** Receives each inner chunk's bytes, its origin, and where they lie: `source` as read from the store, at `offset`. */
-  deliver: (
-    chunkBytes: Uint8Array,
-    origin: readonly number[],
-    source: Uint8Array,
-    offset: number,
-  ) => Promise<void>,
-): Promise<void> {
-  const getOpts = signal === undefined ? {} : { signal };
-  // Inner chunks of the shard that intersect the selection (and the array).
-  const inner = sharding.innerShape;
-  const innerBox = sel.map(([a, b], d) => {
-    const o = shardOrigin[d] as number;
-    const lo = Math.max(a, o);
-    const hi = Math.min(b, o + (sharding.shardShape[d] as number), shape[d] as number);
-    return [lo - o, hi - o] as const;
-  });
-  // Every stored byte is needed when the selection covers the shard (within the array): one GET.
-  const whole = innerBox.every(
-    ([lo, hi], d) =>
-      lo === 0 &&
-      hi === Math.min(sharding.shardShape[d] as number, (shape[d] as number) - (shardOrigin[d] as number)),
-  );
-  let object: Uint8Array | undefined;
-  let indexBytes: Uint8Array | undefined;
-  if (whole) {
-    object = await store.readBytes(shardPath, getOpts);
-    if (object === undefined) return;
-    if (object.length < sharding.indexSize) {
-      throw new CodecError(
-        `corrupted shard ${shardPath}: ${object.length} bytes, fewer than its index (${sharding.indexSize})`,
-        { key: shardPath },
-      );
-    }
-    indexBytes =
-      sharding.indexLocation === "end"
-        ? object.subarray(object.length - sharding.indexSize)
-        : object.subarray(0, sharding.indexSize);
-  } else {
-    const range =
-      sharding.indexLocation === "end"
-        ? { suffixLength: sharding.indexSize }
-        : { offset: 0, length: sharding.indexSize };
-    indexBytes = await store.readRange(shardPath, range, getOpts);
-    if (indexBytes === undefined) return;
-  }
-  const index = decodeShardIndex(indexBytes, sharding, shardPath);
-  const fetch = async (offset: number, length: number): Promise<Uint8Array | undefined> => {
-    if (object === undefined) return store.readRange(shardPath, { offset, length }, getOpts);
-    return offset + length <= object.length ? object.subarray(offset, offset + length) : undefined;
-  };
-  const wanted: number[] = [];
-  const positions = chunksInBox(innerBox, inner);
-  const strides = sharding.chunksPerShard.map((_, d) =>
-    sharding.chunksPerShard.slice(d + 1).reduce((a, b) => a * b, 1),
-  );
-  const posOf = new Map<number, number[]>();
-  for (const p of positions) {
-    const flat = p.reduce((acc, i, d) => acc + i * (strides[d] as number), 0);
-    wanted.push(flat);
-    posOf.set(flat, p);
-  }
-  const plan = planShardReads(index, wanted);
-  await Promise.all(
-    plan.map(async (r) => {
-      signal?.throwIfAborted();
-      const bytes = await fetch(r.offset, r.length);
-      if (bytes === undefined || bytes.length !== r.length) {
-        throw new CodecError(
-          `corrupted shard ${shardPath}: bytes ${r.offset}..${r.offset + r.length} out of range (object truncated?)`,
-          { key: shardPath },
-        );
-      }
-      await Promise.all(
-        r.chunks.map((flat) =>
-          limiter(async () => {
-            signal?.throwIfAborted();
-            const off = (index.offsets[flat] as number) - r.offset;
-            const chunkBytes = bytes.subarray(off, off + (index.lengths[flat] as number));
-            const p = posOf.get(flat)!;
-            await deliver(
-              chunkBytes,
-              p.map((i, d) => (shardOrigin[d] as number) + i * (inner[d] as number)),
-              object ?? bytes,
-              object === undefined ? off : (index.offsets[flat] as number),
-            );
-          }),
-        ),
-      );
-    }),
-  );
-}
-
-/** Grid coordinates of the chunks of `chunkShape` intersecting the box `[start, stop)` per dimension, C order. */
-function chunksInBox(box: readonly (readonly [number, number])[], chunkShape: readonly number[]): number[][] {
-  const first = box.map(([a], d) => Math.floor(a / (chunkShape[d] as number)));
-  const counts = box.map(([a, b], d) =>
-    b <= a ? 0 : Math.ceil(b / (chunkShape[d] as number)) - (first[d] as number),
-  );
-  return allIndices(counts).map((idx) => idx.map((i, d) => i + (first[d] as number)));
 }
 
 function normalizeSelection(

@@ -48,6 +48,14 @@ export {
   pythonFloatRepr,
 } from "./metadata.js";
 export {
+  normalizeRowRanges,
+  planRowSpans,
+  type RowRange,
+  type RowSpan,
+  readArrayRanges,
+} from "./read-selection.js";
+export type { ShardIndexCache } from "./shard-read.js";
+export {
   assembleShard,
   DEFAULT_INDEX_CODECS,
   decodeShardIndex,
