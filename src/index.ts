@@ -28,6 +28,8 @@ export {
   type TypedArrayFor,
 } from "./dtype.js";
 export * from "./errors.js";
+export * as indexing from "./indexing/index.js";
+export { Indexer, runsOf } from "./indexing/index.js";
 export type { MergeCallable, MergeStrategy } from "./merge/index.js";
 export * as merge from "./merge/index.js";
 export { type ArrayInput, argsort, concat, NDArray, take, uniqueRuns } from "./ndarray.js";

@@ -99,8 +99,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
 
   program
     .command("inspect")
-    .description("Summarise a collection: axis, partitioning, partitions, root dimensions and variables.")
-    .argument("<url>", "collection URL or path")
+    .description(
+      "Summarise a collection or a view: axis, partitioning, partitions, root dimensions and variables (a view's overlay variables too).",
+    )
+    .argument("<url>", "collection or view URL or path")
     .option("--json", "print a JSON object")
     .action(async (url: string, o: { json?: boolean }) =>
       setCode(await (await import("./inspect.js")).inspect(url, o, io)),
@@ -123,8 +125,8 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
 
   program
     .command("query")
-    .description("Print the rows of the matching partitions.")
-    .argument("<url>", "collection URL or path")
+    .description("Print the rows of the matching partitions of a collection or a view.")
+    .argument("<url>", "collection or view URL or path")
     .option("--filter <expr>", "partition filter")
     .option("--variables <names>", "comma-separated variables to print, in order", nameList)
     .addOption(
@@ -239,6 +241,34 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--json", "print the report as JSON")
     .action(async (url: string, o: { filter?: string; json?: boolean }) =>
       setCode(await (await import("./verify.js")).verify(url, o, io)),
+    );
+
+  const index = program.command("index").description("Build Parquet indexes of a collection.");
+  index
+    .command("build")
+    .description("Index runs of rows with equal values of the --by variables into one Parquet file.")
+    .argument("<url>", "collection URL or path")
+    .requiredOption("--by <names>", "comma-separated key variables, e.g. cycle_number,pass_number", nameList)
+    .requiredOption("-o, --output <file>", "Parquet file to write (a path or a store URL)")
+    .option("--filter <expr>", "partition filter")
+    .action(async (url: string, o: { by: string[]; output: string; filter?: string }) =>
+      setCode(await (await import("./index-build.js")).indexBuild(url, o, io)),
+    );
+
+  const view = program.command("view").description("Views: variables added on top of a collection.");
+  view
+    .command("create")
+    .description("Create a view over a base collection, declaring its overlay variables.")
+    .argument("<view-url>", "URL or path of the view's own store")
+    .requiredOption("--base <url>", "the base collection (only read, never written)")
+    .requiredOption(
+      "--variable <spec>",
+      "overlay variable as name:dtype[:dim,dim] (default dimension: the base's partitioning dimension); repeatable",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option("--overwrite", "replace a view already there, its overlay data included")
+    .action(async (url: string, o: { base: string; variable: string[]; overwrite?: boolean }) =>
+      setCode(await (await import("./view.js")).viewCreate(url, o, io)),
     );
 
   program
