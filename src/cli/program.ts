@@ -137,10 +137,23 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
       "print at most n rows (default 20 for table, all for csv/json)",
       positiveInteger("--limit"),
     )
+    .option("--index <file>", "a Parquet index (zcollection index build) selecting the rows, with --where")
+    .option(
+      "--where <condition>",
+      "column=value or column=a,b (membership) on the index's key columns; repeatable (AND)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .action(
       async (
         url: string,
-        o: { filter?: string; variables?: string[]; format: QueryFormat; limit?: number },
+        o: {
+          filter?: string;
+          variables?: string[];
+          format: QueryFormat;
+          limit?: number;
+          index?: string;
+          where?: string[];
+        },
       ) => setCode(await (await import("./query.js")).query(url, o, io)),
     );
 

@@ -10,11 +10,14 @@
  * such as a fixed coordinate) have no value per row and are left out.
  *
  * Partitions are read one at a time and reading stops once `--limit` rows
- * are out, so memory stays bounded by one partition.
+ * are out, so memory stays bounded by one partition. With `--index FILE
+ * --where col=v`, only the rows the index selects are read (the chunks
+ * holding them, by ranged reads).
  *
  * @module
  */
 
+import type { RowSelection } from "../collection/index.js";
 import type { Dataset } from "../data/index.js";
 import type { NDArray } from "../ndarray.js";
 import type { DatasetSchema } from "../schema/index.js";
@@ -40,6 +43,37 @@ export interface QueryOptions {
   format?: QueryFormat;
   /** At most this many rows (default 20 for a table, all for CSV and JSON). */
   limit?: number;
+  /** A Parquet index file (path or store URL) selecting the rows to print, with {@link QueryOptions.where}. */
+  index?: string;
+  /** `column=value[,value…]` conditions on the index's key columns (AND across conditions). */
+  where?: readonly string[];
+}
+
+/**
+ * Parses `--where` conditions: `col=v` is equality, `col=a,b,c` membership;
+ * numbers are numbers, anything else a string (ISO dates for datetime columns).
+ *
+ * @throws UsageError naming a condition without `=` or without a value.
+ */
+export function parseWhere(conditions: readonly string[]): Record<string, Array<number | string>> {
+  const out: Record<string, Array<number | string>> = {};
+  for (const c of conditions) {
+    const eq = c.indexOf("=");
+    const column = c.slice(0, eq).trim();
+    const values = c
+      .slice(eq + 1)
+      .split(",")
+      .map((v) => v.trim())
+      .filter((v) => v !== "");
+    if (eq <= 0 || column === "" || values.length === 0) {
+      throw new UsageError(`--where '${c}': expected column=value or column=value,value`);
+    }
+    out[column] = [
+      ...(out[column] ?? []),
+      ...values.map((v) => (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) ? Number(v) : v)),
+    ];
+  }
+  return out;
 }
 
 /**
@@ -162,8 +196,25 @@ function tableSink(io: CliIO, header: readonly string[], limit: number): RowSink
  */
 export async function query(url: string, opts: QueryOptions, io: CliIO): Promise<number> {
   const format = opts.format ?? "table";
+  if ((opts.index === undefined) !== (opts.where === undefined || opts.where.length === 0)) {
+    throw new UsageError("--index and --where go together: --index FILE --where column=value");
+  }
   const source = await openSource(url, io.signal ? { signal: io.signal } : {});
   const paths = selectColumns(source, opts.variables);
+  let rows: RowSelection | undefined;
+  if (opts.index !== undefined) {
+    const { Indexer } = await import("../indexing/index.js");
+    const index = await Indexer.read(opts.index, io.signal ? { signal: io.signal } : {});
+    const predicates = parseWhere(opts.where ?? []);
+    const unknown = Object.keys(predicates).filter((c) => !index.keyColumns.includes(c));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `--where names ${unknown.map((c) => `'${c}'`).join(", ")}, not a key column of ${opts.index} ` +
+          `(its key columns: ${index.keyColumns.join(", ")})`,
+      );
+    }
+    rows = index.lookup(predicates);
+  }
   const { fromStore } = await checkedPartitions(source.collection, url, opts.filter, io);
   const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
   const sink =
@@ -181,6 +232,7 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
       filters: opts.filter ?? null,
       variables: paths,
       fromStore,
+      ...(rows === undefined ? {} : { rows }),
       onProgress: (p) => bar.update(p),
       ...(signal ? { signal } : {}),
     });

@@ -11,7 +11,13 @@ import { attach, padMissing } from "../collection/assemble.js";
 import { Collection } from "../collection/collection.js";
 import { type MutationContext, updatePartitions } from "../collection/mutations.js";
 import type { Filters, OperationOptions, ReadOptions } from "../collection/options.js";
-import { buildDataset, readImmutables, readPartition, selectPaths } from "../collection/partition-io.js";
+import {
+  buildDataset,
+  readImmutables,
+  readPartition,
+  readPartitionRows,
+  selectPaths,
+} from "../collection/partition-io.js";
 import { recoverOperations } from "../collection/recovery.js";
 import { ROOT_CONFIG_KEY } from "../collection/root-config.js";
 import * as config from "../config.js";
@@ -236,11 +242,21 @@ export class View {
     return { names: [...route.base, counter], drop: new Set([counter]) };
   }
 
-  /** The overlay of `path` (the `names` asked, all when undefined); `undefined` when the view has none there. */
-  #readOverlay(path: string, names: readonly string[] | undefined, signal?: AbortSignal) {
-    return readPartition(this.store, path, this.viewSchema, selectPaths(this.viewSchema, names), {
-      ...(signal ? { signal } : {}),
-    });
+  /**
+   * The overlay of `path` (the `names` asked, all when undefined; only the
+   * rows of `ranges` when given); `undefined` when the view has none there.
+   */
+  #readOverlay(
+    path: string,
+    names: readonly string[] | undefined,
+    signal?: AbortSignal,
+    ranges?: ReadonlyArray<readonly [number, number]>,
+  ) {
+    const paths = selectPaths(this.viewSchema, names);
+    const o = signal ? { signal } : {};
+    return ranges === undefined
+      ? readPartition(this.store, path, this.viewSchema, paths, o)
+      : readPartitionRows(this.store, path, this.viewSchema, paths, this.base.dimension, ranges, o);
   }
 
   /**
@@ -249,6 +265,9 @@ export class View {
    * all base variables — nested groups included, unlike Python — plus the
    * overlay variables. An overlay variable that a partition has no data for
    * holds its fill value there (Python raises).
+   *
+   * With `rows` (what `Indexer.lookup` returns), only those rows are read,
+   * from the base and from the overlay.
    *
    * @returns `null` when no partition matches.
    * @throws ExpressionError for an invalid filter; SchemaError when
@@ -261,7 +280,9 @@ export class View {
     const parts = await this.base.map(
       async (ds, path) => {
         const overlay =
-          wanted.length === 0 ? undefined : await this.#readOverlay(path, route.overlay, opts.signal);
+          wanted.length === 0
+            ? undefined
+            : await this.#readOverlay(path, route.overlay, opts.signal, opts.rows?.get(path));
         return mergeOverlay(ds, overlay, {
           schema: this.schema,
           dimension: this.base.dimension,
@@ -286,7 +307,9 @@ export class View {
     const base = this.base.iterate({ ...opts, ...(names === undefined ? {} : { variables: names }) });
     for await (const [path, ds] of base) {
       const overlay =
-        wanted.length === 0 ? undefined : await this.#readOverlay(path, route.overlay, opts.signal);
+        wanted.length === 0
+          ? undefined
+          : await this.#readOverlay(path, route.overlay, opts.signal, opts.rows?.get(path));
       yield [
         path,
         mergeOverlay(ds, overlay, { schema: this.schema, dimension: this.base.dimension, wanted, drop }),
