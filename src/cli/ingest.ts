@@ -75,6 +75,11 @@ export interface IngestOptions {
   fillMissing?: boolean;
   /** Decoded bytes kept in memory between the check and the write pass (default {@link KEEP_BYTES}). */
   keepBytes?: number;
+  /**
+   * A queue URL (`redis://host:port`): the partitions are written by the
+   * `zcollection worker` processes of that queue (see ./ingest-tasks.ts).
+   */
+  executor?: string;
 }
 
 /** What an ingest did (the figures of its summary line). */
@@ -417,7 +422,7 @@ async function openTarget(url: string, opts: IngestOptions, io: CliIO): Promise<
  * Reads one file with its key variables; for an existing collection (or
  * the first file's settings) the axis must match.
  */
-async function prepare(
+export async function prepare(
   file: string,
   opts: IngestOptions,
   known: { axis?: string; partitioning?: Partitioning },
@@ -571,7 +576,26 @@ export async function ingest(
         ...(opts.catalog === true ? { catalogEnabled: true } : {}),
       }));
     const written = new Set<string>();
-    for (const [i, p] of plan.files.entries()) {
+    if (opts.executor !== undefined) {
+      const last = plan.files[plan.files.length - 1] as Planned;
+      const { ingestOnExecutor } = await import("./ingest-tasks.js");
+      const paths = await ingestOnExecutor(
+        col,
+        plan.files,
+        async () =>
+          last.dataset ?? conform((await prepare(last.file, opts, plan, signal)).dataset, col.schema),
+        mergeName,
+        opts,
+        opts.executor,
+        {
+          signal,
+          onProgress: (done, all, label) =>
+            bar.update({ done: files.length + Math.round((done / all) * files.length), total, label }),
+        },
+      );
+      for (const path of paths) written.add(path);
+    }
+    for (const [i, p] of (opts.executor === undefined ? plan.files : []).entries()) {
       let ds = p.dataset;
       if (ds === undefined) {
         try {

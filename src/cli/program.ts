@@ -189,6 +189,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .addOption(new Option("--profile <name>", "codec profile of a new collection").choices(profileNames()))
     .option("--catalog", "maintain a partition catalog in a new collection")
     .option(
+      "--executor <queue-url>",
+      "write the partitions on the workers of this queue (redis://host:port; start them with `zcollection worker`)",
+    )
+    .option(
       "--fill-missing",
       "fill the collection's variables a product lacks with their fill value (default: refuse when a stored partition holds them)",
     )
@@ -214,6 +218,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
           profile?: string;
           catalog?: boolean;
           fillMissing?: boolean;
+          executor?: string;
           wait?: number;
         },
       ) => {
@@ -266,6 +271,20 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--filter <expr>", "partition filter")
     .action(async (url: string, o: { by: string[]; output: string; filter?: string }) =>
       setCode(await (await import("./index-build.js")).indexBuild(url, o, io)),
+    );
+
+  program
+    .command("worker")
+    .description("Run the tasks queued by --executor / the executor option on a BullMQ queue, until Ctrl-C.")
+    .argument("<queue-url>", "the queue: redis://host:port[/db][?queue=name]")
+    .option(
+      "--concurrency <n>",
+      "tasks run at once by this process (default 2)",
+      positiveInteger("--concurrency"),
+    )
+    .option("--verbose", "print a line per task on stderr")
+    .action(async (url: string, o: { concurrency?: number; verbose?: boolean }) =>
+      setCode(await (await import("./worker.js")).worker(url, o, io)),
     );
 
   const view = program.command("view").description("Views: variables added on top of a collection.");

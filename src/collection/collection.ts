@@ -9,8 +9,10 @@ import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
 import { concatRows } from "../data/rows.js";
 import { CollectionExistsError, PartitionError, ReadOnlyError, SchemaError } from "../errors.js";
+import type { Executor, ExecutorOption, FunctionRef, Json } from "../executor/api.js";
+import { isFunctionRef } from "../executor/functions.js";
 import { resolve as resolveMerge } from "../merge/index.js";
-import { castChecked, type NDArray } from "../ndarray.js";
+import type { NDArray } from "../ndarray.js";
 import { Catalog } from "../partitioning/catalog.js";
 import {
   compileFilter,
@@ -25,6 +27,7 @@ import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import { normalizeRowRanges } from "../zarr/index.js";
 import { attach, emitWarning, padMissing, withFillValues } from "./assemble.js";
+import { bindToSchema } from "./bind.js";
 import { walkPartitions } from "./listing.js";
 import {
   checkMissingVariables,
@@ -38,6 +41,7 @@ import type {
   CreateOptions,
   Filters,
   InsertOptions,
+  MapOptions,
   OpenOptions,
   OperationOptions,
   Progress,
@@ -45,14 +49,14 @@ import type {
   RepairReport,
   RowSelection,
 } from "./options.js";
+import { readImmutables, readPartition, readPartitionRows, selectPaths } from "./partition-io.js";
 import {
-  buildDataset,
-  readImmutables,
-  readPartition,
-  readPartitionRows,
-  selectPaths,
-} from "./partition-io.js";
-import { describePending, type RecoveryReport, recoverOperations, removeStaleLeases } from "./recovery.js";
+  describePending,
+  type RecoveryReport,
+  recoverOperations,
+  removeOrphanStaging,
+  removeStaleLeases,
+} from "./recovery.js";
 import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
 import { type VerifyReport, verifyPartitions } from "./verify.js";
 
@@ -60,6 +64,7 @@ export type {
   CreateOptions,
   Filters,
   InsertOptions,
+  MapOptions,
   OpenOptions,
   OperationOptions,
   Progress,
@@ -102,6 +107,8 @@ export class Collection {
   /** Whether `_catalog/state.json` is maintained and used for listings. */
   readonly catalogEnabled: boolean;
   readonly #catalog: Catalog;
+  /** The store options given when this collection was opened by URL (sent to executor workers). */
+  #storageOptions: Record<string, Json> | undefined;
 
   private constructor(store: Store, root: RootConfig, readOnly: boolean) {
     this.store = store;
@@ -152,7 +159,10 @@ export class Collection {
       },
       { message: "create collection" },
     );
-    return new Collection(store, root, false);
+    const created = new Collection(store, root, false);
+    if (!isStore(path) && opts.storageOptions)
+      created.#storageOptions = opts.storageOptions as Record<string, Json>;
+    return created;
   }
 
   /**
@@ -173,6 +183,8 @@ export class Collection {
         });
     const root = await readRootConfig(store, opts.signal ? { signal: opts.signal } : {});
     const collection = new Collection(store, root, mode === "r" || store.readOnly);
+    if (!isStore(path) && opts.storageOptions)
+      collection.#storageOptions = opts.storageOptions as Record<string, Json>;
     // Finish what crashed writers left (one listing when there is nothing).
     if (!collection.readOnly && opts.recover !== false) await collection.#recover(opts.signal);
     return collection;
@@ -311,35 +323,10 @@ export class Collection {
     });
   }
 
-  /**
-   * Re-wraps every variable of `ds` with the collection's schema, loading
-   * lazy data and casting to the schema dtype.
-   *
-   * Divergence from Python (which writes unknown root variables and drops
-   * unknown nested ones): a variable that is not in the collection schema, or
-   * whose dimensions differ from the schema's, is refused.
-   */
+  /** `ds` bound to the collection's schema (see {@link bindToSchema}). */
   async #bind(ds: Dataset, signal?: AbortSignal): Promise<Dataset> {
     if (!(ds instanceof Dataset)) throw new SchemaError("insert expects a Dataset");
-    const arrays: Array<[string, VariableSchema, NDArray]> = [];
-    for (const [path, v] of ds.allVariables()) {
-      if (!this.schema.hasVariable(path)) {
-        throw new SchemaError(
-          `variable '${path}' is not in the schema of the collection at ${this.store.rootUri}`,
-          { variable: path },
-        );
-      }
-      const vs = this.schema.getVariable(path);
-      if (vs.dimensions.join(",") !== v.dimensions.join(",")) {
-        throw new SchemaError(
-          `variable '${path}' has dimensions (${v.dimensions.join(", ")}) but the collection declares (${vs.dimensions.join(", ")})`,
-          { variable: path },
-        );
-      }
-      const data = await v.toArray(signal ? { signal } : undefined);
-      arrays.push([path, vs, castChecked(data, vs.dtype, path)]);
-    }
-    return buildDataset(this.schema, arrays, ds.attrs);
+    return bindToSchema(ds, this.schema, this.store.rootUri, signal);
   }
 
   async #loadPartitions(opts: ReadOptions): Promise<ReadPlan> {
@@ -502,12 +489,36 @@ export class Collection {
    * read-only collections (BEHAVIOUR §8.6). With `rows`, `fn` sees only
    * those rows of the partitions named there (see {@link ReadOptions.rows}).
    *
+   * With `executor`, the partitions are read and `fn` — then named as
+   * `{ module, export }` — is called on the executor's workers, one task per
+   * partition; results must be JSON (typed arrays arrive as arrays, 64-bit
+   * integers as numbers or, beyond 2^53, strings).
+   *
    * @returns partition path → result, in natural key order.
+   * @throws TypeError for `fn` not named as `{ module, export }` with an
+   *   executor, or `rows` with an executor; the first failing task's error.
    */
   async map<T>(
-    fn: (ds: Dataset, partition: string) => T | Promise<T>,
-    opts: ReadOptions = {},
+    fn: ((ds: Dataset, partition: string) => T | Promise<T>) | FunctionRef,
+    opts: MapOptions = {},
   ): Promise<Map<string, T>> {
+    if (opts.executor !== undefined || isFunctionRef(fn)) {
+      if (opts.rows !== undefined) throw new TypeError("map() with an executor does not take `rows` yet");
+      const { mapOnExecutor } = await import("./distributed.js");
+      const paths = await this.partitions({
+        filters: opts.filters ?? null,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      return this.#withExecutor(
+        opts.executor,
+        async (executor) =>
+          (await mapOnExecutor(this, fn as FunctionRef, paths, this.#variableList(opts.variables), executor, {
+            signal: opts.signal,
+            onProgress: opts.onProgress,
+            storageOptions: this.#storageOptionsFor(opts),
+          })) as Map<string, T>,
+      );
+    }
     const plan = await this.#loadPartitions(opts);
     const { paths } = plan;
     let done = 0;
@@ -536,13 +547,30 @@ export class Collection {
    * @throws ReadOnlyError; SchemaError when the result does not fit the schema;
    *   TypeError when `rows` is given (the rows left out would be lost).
    */
-  async update(fn: (ds: Dataset) => Dataset | Promise<Dataset>, opts: ReadOptions = {}): Promise<string[]> {
+  async update(
+    fn: ((ds: Dataset) => Dataset | Promise<Dataset>) | FunctionRef,
+    opts: MapOptions = {},
+  ): Promise<string[]> {
     this.#assertWritable();
     if (opts.rows !== undefined) {
       // The result replaces the whole partition: from some of its rows, the others would be lost.
       throw new TypeError("update() does not take `rows`: it rewrites whole partitions");
     }
     if (!this.store.transactional) await this.#recover(opts.signal);
+    if (opts.executor !== undefined || isFunctionRef(fn)) {
+      const { updateOnExecutor } = await import("./distributed.js");
+      const paths = await this.partitions({
+        filters: opts.filters ?? null,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      return this.#withExecutor(opts.executor, (executor) =>
+        updateOnExecutor(this, fn as FunctionRef, paths, this.#variableList(opts.variables), executor, {
+          signal: opts.signal,
+          onProgress: opts.onProgress,
+          storageOptions: this.#storageOptionsFor(opts),
+        }),
+      );
+    }
     const plan = await this.#loadPartitions(opts);
     return updatePartitions(
       this.#context,
@@ -558,6 +586,33 @@ export class Collection {
       },
       { signal: opts.signal, onProgress: opts.onProgress },
     );
+  }
+
+  /** Runs `fn` with the executor `option` names (in-process by default), closing it when opened here. */
+  async #withExecutor<R>(
+    option: ExecutorOption | undefined,
+    fn: (executor: Executor) => Promise<R>,
+  ): Promise<R> {
+    const { resolveExecutor } = await import("../executor/resolve.js");
+    const { executor, owned } = await resolveExecutor(option ?? "in-process");
+    try {
+      return await fn(executor);
+    } finally {
+      if (owned) await executor.close();
+    }
+  }
+
+  #variableList(variables: Iterable<string> | undefined): string[] | undefined {
+    if (variables === undefined) return undefined;
+    if (typeof variables === "string") {
+      throw new SchemaError(`variables must be an array of names, not the string '${variables}'`);
+    }
+    return [...variables];
+  }
+
+  /** The store options sent to workers: the operation's, else those this collection was opened with. */
+  #storageOptionsFor(opts: MapOptions): Record<string, Json> | undefined {
+    return opts.storageOptions ?? this.#storageOptions;
   }
 
   /**
@@ -607,6 +662,7 @@ export class Collection {
     this.#assertWritable();
     const report = await this.#recover(opts.signal, config.get("lease.wait"));
     const staleLeases = await removeStaleLeases(this.store);
+    if (!this.store.transactional) await removeOrphanStaging(this.store);
     let catalog: RepairReport["catalog"];
     if (this.catalogEnabled) {
       const before = new Set((await this.#catalog.read())?.paths ?? []);

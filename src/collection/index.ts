@@ -10,6 +10,7 @@ export {
   createCollection,
   type Filters,
   type InsertOptions,
+  type MapOptions,
   type OpenOptions,
   type OperationOptions,
   openCollection,

@@ -377,7 +377,7 @@ export async function dropPartitions(
  * and only then rethrows the first failure — or the abort, when the signal
  * fired while the last tasks were finishing.
  */
-async function settleOperation<T>(
+export async function settleOperation<T>(
   op: WriteOperation,
   signal: AbortSignal | undefined,
   tasks: () => Promise<T>,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ExecutorOption, Json } from "../executor/api.js";
 import type { MergeStrategy } from "../merge/index.js";
 import type { Partitioning } from "../partitioning/index.js";
 import type { DatasetSchema } from "../schema/index.js";
@@ -98,6 +99,22 @@ export interface ReadOptions extends OperationOptions {
    * ignored.
    */
   rows?: RowSelection;
+}
+
+/** Options of `Collection.map` and `Collection.update`. */
+export interface MapOptions extends ReadOptions {
+  /**
+   * Run the partitions as tasks on an executor: a queue URL
+   * (`redis://host:port[/db][?queue=name]`, BullMQ workers started with
+   * `zcollection worker`), `"in-process"`, or an Executor. The function must
+   * then be named as `{ module, export }` (functions cannot travel).
+   */
+  executor?: ExecutorOption;
+  /**
+   * Options of the collection's store sent with the tasks (default: those
+   * the collection was opened with; workers otherwise use their environment).
+   */
+  storageOptions?: Record<string, Json>;
 }
 
 /** Options of `Collection.insert`. */

@@ -123,6 +123,30 @@ export async function removeStaleLeases(store: Store): Promise<string[]> {
   return removed;
 }
 
+/**
+ * Deletes staged and trashed content of operations that no longer exist
+ * (no record, no intents): what a task of an executor's worker wrote after
+ * its operation had ended (a late retry, a worker presumed dead). Harmless
+ * and invisible, but `repair` leaves a clean store.
+ *
+ * @returns the operation ids whose leftovers were removed.
+ */
+export async function removeOrphanStaging(store: Store): Promise<string[]> {
+  const layout = new JournalLayout(store);
+  const live = new Set(await listOperations(store, layout));
+  const removed = new Set<string>();
+  for (const area of ["staging", "trash"]) {
+    const prefix = `${layout.root}/${area}`;
+    for (const name of await store.listDir(prefix)) {
+      const id = name.replace(/\/+$/, "");
+      if (id === "" || live.has(id)) continue;
+      await store.deletePrefix(`${prefix}/${id}`);
+      removed.add(id);
+    }
+  }
+  return [...removed];
+}
+
 /** Whether the store holds any operation record or intent (one listing). */
 export async function hasPendingOperations(store: Store): Promise<boolean> {
   return (await listOperations(store, new JournalLayout(store))).length > 0;

@@ -29,6 +29,7 @@
  * @module
  */
 
+import { StoreError } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { joinPath, relativePath } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
@@ -106,6 +107,39 @@ export async function replaceTarget(
   await finishIntent(store, layout, id, target, staged);
   ctx.onIntent?.(target, false);
   return "replaced";
+}
+
+/**
+ * Publishes content another process staged for `target` at `staged` (the
+ * content was written there completely, its document last): steps 2–4 of
+ * the protocol. The caller holds the target's lease.
+ *
+ * @throws StoreError naming the target when the staged document is absent
+ *   (the content is incomplete); ConflictError when the lease was lost.
+ */
+export async function publishStaged(
+  ctx: ReplaceContext,
+  target: string,
+  staged: string,
+): Promise<ReplaceOutcome> {
+  const { store, layout, id } = ctx;
+  if (!(await store.exists(metadataKey(staged)))) {
+    throw new StoreError(
+      `the content staged for '${target}' at '${staged}' is incomplete (no group document)`,
+      {
+        key: staged,
+      },
+    );
+  }
+  const published = await store.exists(metadataKey(target));
+  ctx.onStaging?.(target);
+  await ctx.confirm();
+  ctx.onIntent?.(target, true);
+  await store.writeBytes(layout.intentKey(id, target), encodeDocument({ format_version: 1, target, staged }));
+  await publish(store, layout, id, target, staged);
+  await finishIntent(store, layout, id, target, staged);
+  ctx.onIntent?.(target, false);
+  return published ? "replaced" : "created";
 }
 
 /**

@@ -33,6 +33,7 @@ import {
 } from "./journal.js";
 import {
   type ContentWriter,
+  publishStaged,
   type ReplaceContext,
   type ReplaceOutcome,
   replaceTarget,
@@ -70,6 +71,8 @@ export interface TargetHandle {
     write: ContentWriter,
     opts?: { signal?: AbortSignal; published?: boolean },
   ): Promise<ReplaceOutcome>;
+  /** Publishes content staged completely at `staged` by another process (a worker). */
+  publishStaged(staged: string): Promise<ReplaceOutcome>;
 }
 
 /** See the module comment. */
@@ -90,6 +93,8 @@ export class WriteOperation {
   readonly #unfinished = new Set<string>();
   /** Whether any target went through staging (its empty prefixes are then removed at the end). */
   #staged = false;
+  /** Leases acquired ahead of the work by {@link WriteOperation.hold}, by target. */
+  readonly #held = new Map<string, Lease>();
 
   private constructor(store: Store, opts: WriteOperationOptions, ttlMs: number, waitMs: number) {
     this.store = store;
@@ -148,16 +153,18 @@ export class WriteOperation {
     fn: (handle: TargetHandle) => Promise<T>,
     opts: { signal?: AbortSignal; catalogPath?: string } = {},
   ): Promise<T> {
-    const lease = await this.#keeper.acquire(target, opts.signal ? { signal: opts.signal } : {});
+    const held = this.#held.get(target);
+    this.#held.delete(target);
+    const lease = held ?? (await this.#acquire(target, opts.signal));
     let result: T;
     try {
-      const previous = lease.tookOver === undefined ? undefined : operationIdOf(lease.tookOver.operation);
-      if (previous !== undefined && previous !== this.id) {
-        await settleTarget(this.store, this.layout, previous, target);
-      }
       result = await fn({
         lease,
         replace: (write, o = {}) => replaceTarget(this.#context(lease), target, write, o),
+        publishStaged: (staged) => {
+          this.#staged = true;
+          return publishStaged(this.#context(lease), target, staged);
+        },
       });
     } catch (err) {
       await lease.release().catch(() => undefined);
@@ -171,6 +178,39 @@ export class WriteOperation {
       await lease.release();
     }
     return result;
+  }
+
+  /** Acquires the lease of `target`, settling a dead writer's unfinished work on it first. */
+  async #acquire(target: string, signal?: AbortSignal): Promise<Lease> {
+    const lease = await this.#keeper.acquire(target, signal ? { signal } : {});
+    try {
+      const previous = lease.tookOver === undefined ? undefined : operationIdOf(lease.tookOver.operation);
+      if (previous !== undefined && previous !== this.id) {
+        await settleTarget(this.store, this.layout, previous, target);
+      }
+    } catch (err) {
+      await lease.release().catch(() => undefined);
+      throw err;
+    }
+    return lease;
+  }
+
+  /**
+   * Acquires the lease of `target` now and keeps it (renewed) for a later
+   * {@link WriteOperation.withTarget}: the operation holds its targets while
+   * other processes (workers) read them and stage their new content. Leases
+   * still held at {@link WriteOperation.commit} are released there.
+   *
+   * @throws ConflictError when a live writer holds the target past the wait.
+   */
+  async hold(target: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#held.has(target)) return;
+    this.#held.set(target, await this.#acquire(target, opts.signal));
+  }
+
+  /** Marks the operation as having staged content (removed at the end), e.g. by workers. */
+  markStaged(): void {
+    this.#staged = true;
   }
 
   /** Writes `target` through the staged-replace protocol while holding its lease (see {@link withTarget}). */
@@ -229,6 +269,9 @@ export class WriteOperation {
    * @returns the partition paths whose catalog change was applied.
    */
   async commit(): Promise<string[]> {
+    const unused = [...this.#held.values()];
+    this.#held.clear();
+    await Promise.allSettled(unused.map((l) => l.release()));
     try {
       await this.#flush();
     } catch (err) {
@@ -243,8 +286,11 @@ export class WriteOperation {
     }
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     await this.#keeper.close();
-    if (this.#staged)
-      for (const prefix of this.layout.leftovers(this.id)) await this.store.deletePrefix(prefix);
+    if (this.#staged) {
+      // Best effort: a late task of an executor may still be writing there; repair sweeps what is left.
+      for (const prefix of this.layout.leftovers(this.id))
+        await this.store.deletePrefix(prefix).catch(() => undefined);
+    }
     await this.store.deleteKey(this.layout.recordKey(this.id));
     return [...this.#done];
   }

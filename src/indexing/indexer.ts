@@ -10,6 +10,8 @@ import type * as arrow from "apache-arrow";
 import type { Collection, Filters, Progress } from "../collection/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { SchemaError } from "../errors.js";
+import type { ExecutorOption, FunctionRef, Json } from "../executor/api.js";
+import { isFunctionRef } from "../executor/functions.js";
 import { concat, NDArray } from "../ndarray.js";
 import type { IndexBuilder, IndexColumns } from "./builders.js";
 import {
@@ -35,7 +37,7 @@ export interface BuildOptions {
    * `_stop` (integer row offsets within the partition, `[start, stop)`), all
    * of the same length. See {@link runsOf} for the common case.
    */
-  builder: IndexBuilder;
+  builder: IndexBuilder | FunctionRef;
   /** Partition filter (expression or predicate); default every partition. */
   filters?: Filters;
   /** Variables to read (names or `grp/var` paths); default the builder's `variables`, else all. */
@@ -44,13 +46,22 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Called after each partition. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Run the builder on an executor: a queue URL (`redis://…`, BullMQ
+   * workers started with `zcollection worker`) or an Executor. The builder
+   * must then be named as `{ module, export[, args] }` (e.g.
+   * `{ module: "zcollection/indexing", export: "runsOf", args: [["cycle_number", "pass_number"]] }`).
+   */
+  executor?: ExecutorOption;
+  /** Options of the collection's store, sent to the workers (default: their environment's). */
+  storageOptions?: Record<string, Json>;
 }
 
 /** Predicates of {@link Indexer.lookup}: column → value (equality) or values (membership). */
 export type LookupPredicates = Readonly<Record<string, IndexScalar | readonly IndexScalar[]>>;
 
-/** What the builder returned for one partition, checked. */
-interface Built {
+/** What the builder returned for one partition, checked. @internal */
+export interface Built {
   columns: IndexColumn[];
   rows: number;
 }
@@ -59,7 +70,7 @@ interface Built {
  * Checks a builder's result for `partition`: a record of 1-D columns of one
  * length, with integer `_start`/`_stop` (cast to int64) within `[0, rows]`.
  */
-function checkBuilt(result: IndexColumns, partition: string, rows: number | undefined): Built {
+export function checkBuilt(result: IndexColumns, partition: string, rows: number | undefined): Built {
   const where = `partition '${partition}'`;
   if (typeof result !== "object" || result === null || Array.isArray(result) || ArrayBuffer.isView(result)) {
     throw new SchemaError(
@@ -112,7 +123,7 @@ function checkBuilt(result: IndexColumns, partition: string, rows: number | unde
 }
 
 /** The index columns of every partition's rows, `_partition` last (FORMAT §12). */
-function assemble(parts: ReadonlyMap<string, Built>): IndexColumn[] {
+export function assemble(parts: ReadonlyMap<string, Built>): IndexColumn[] {
   let total = 0;
   for (const b of parts.values()) total += b.rows;
   if (total === 0) {
@@ -226,6 +237,10 @@ export class Indexer {
    */
   static async build(col: Collection, opts: BuildOptions): Promise<Indexer> {
     const builder = opts?.builder;
+    if (opts?.executor !== undefined || isFunctionRef(builder)) {
+      const { buildOnExecutor } = await import("./distributed.js");
+      return new Indexer(assemble(await buildOnExecutor(col, opts)));
+    }
     if (typeof builder !== "function") throw new TypeError("Indexer.build needs a `builder` function");
     const variables = opts.variables ?? builder.variables;
     const parts = await col.map(

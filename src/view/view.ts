@@ -24,6 +24,8 @@ import * as config from "../config.js";
 import type { Dataset } from "../data/dataset.js";
 import { concatRows } from "../data/rows.js";
 import { CollectionExistsError, ReadOnlyError } from "../errors.js";
+import type { ExecutorOption, FunctionRef, Json } from "../executor/api.js";
+import { isFunctionRef, loadFunction, normalizeFunctionRef } from "../executor/functions.js";
 import type { NDArray } from "../ndarray.js";
 import type { DatasetSchema, VariableSchema } from "../schema/index.js";
 import { openStore } from "../store/open.js";
@@ -67,6 +69,29 @@ export interface ViewOpenOptions {
   signal?: AbortSignal;
   /** Finish interrupted overlay writes before returning (default true when writable). */
   recover?: boolean;
+}
+
+/** Options of {@link View.update}. */
+export interface ViewUpdateOptions extends OperationOptions {
+  filters?: Filters;
+  /** Variables `fn` receives (base and overlay names); default all. */
+  variables?: Iterable<string>;
+  /**
+   * Run the partitions on an executor: a queue URL (`redis://…`, BullMQ
+   * workers started with `zcollection worker`) or an Executor. `fn` must
+   * then be named as `{ module, export }`.
+   */
+  executor?: ExecutorOption;
+  /** Options of the view's store, sent to the workers (default: their environment's). */
+  storageOptions?: Record<string, Json>;
+}
+
+/** What {@link View.updatePlan} prepares for the partitions of one update. */
+export interface OverlayUpdatePlan {
+  readonly wanted: readonly VariableSchema[];
+  readonly drop: ReadonlySet<string>;
+  readonly basePaths: ReadonlySet<string>;
+  readonly immutables: Array<[string, VariableSchema, NDArray]>;
 }
 
 /**
@@ -336,68 +361,95 @@ export class View {
    *   dtype without loss; ConflictError when another writer holds an overlay
    *   partition past the wait; the signal's reason when aborted.
    */
-  async update(
-    fn: ViewUpdateFunction,
-    opts: { filters?: Filters; variables?: Iterable<string> } & OperationOptions = {},
-  ): Promise<string[]> {
+  async update(fn: ViewUpdateFunction | FunctionRef, opts: ViewUpdateOptions = {}): Promise<string[]> {
     if (this.readOnly)
       throw new ReadOnlyError(`view at ${this.store.rootUri} is read-only`, this.store.rootUri);
     const signal = opts.signal;
     signal?.throwIfAborted();
     if (!this.store.transactional) await recoverOperations(this.store, signal ? { signal } : {});
-    const route = routeVariables(this.variables, opts.variables);
-    const wanted = this.#overlaySchemas(route.overlay);
-    const { names, drop } = this.#baseRead(route);
-    const basePaths = selectPaths(this.base.schema, names);
     const paths = await this.base.partitions({
       filters: opts.filters ?? null,
       ...(signal ? { signal } : {}),
     });
-    const immutables =
-      paths.length === 0
-        ? []
-        : await readImmutables(this.base.store, this.base.schema, basePaths, signal ? { signal } : {});
-    const dimension = this.base.dimension;
+    const variables = opts.variables === undefined ? undefined : [...opts.variables];
+    if (opts.executor !== undefined) {
+      const { updateViewOnExecutor } = await import("./distributed.js");
+      return updateViewOnExecutor(this, fn, paths, variables, opts);
+    }
+    const call = isFunctionRef(fn) ? await loadFunction<ViewUpdateFunction>(normalizeFunctionRef(fn)) : fn;
+    const plan = await this.updatePlan(variables, paths.length > 0, signal);
     const ctx: MutationContext = {
       store: this.store,
       schema: this.viewSchema,
       axis: this.base.axis,
-      dimension,
+      dimension: this.base.dimension,
       catalog: undefined,
       concurrency: config.partitionConcurrency(),
     };
-    return updatePartitions(
-      ctx,
-      paths,
-      async (path, inner) => {
-        const read = await readPartition(this.base.store, path, this.base.schema, basePaths, {
-          signal: inner,
-        });
-        if (read === undefined) return undefined;
-        const base = immutables.length === 0 ? read : attach(read, immutables, this.base.schema);
-        // Read under the partition's lease: no other writer changes it before this write.
-        const stored = await this.#readOverlay(path, undefined, inner);
-        const input = mergeOverlay(base, stored, { schema: this.schema, dimension, wanted, drop });
-        const values = await fn(input, path);
-        inner.throwIfAborted();
-        const returned = checkOverlayValues(
-          values,
-          path,
-          base,
-          this.viewSchema,
-          dimension,
-          this.store.rootUri,
-        );
-        if (returned.length === 0) return undefined;
-        const names = new Set(returned.map(([n]) => n));
-        const kept: Array<[string, VariableSchema, NDArray]> = [];
-        for (const [n, v] of stored?.allVariables() ?? []) {
-          if (!names.has(n) && v.data !== null) kept.push([n, v.schema, v.data as NDArray]);
-        }
-        return buildDataset(this.viewSchema, [...kept, ...returned], {});
-      },
-      { signal, onProgress: opts.onProgress, create: true },
-    );
+    return updatePartitions(ctx, paths, (path, inner) => this.overlayPartition(path, call, plan, inner), {
+      signal,
+      onProgress: opts.onProgress,
+      create: true,
+    });
+  }
+
+  /**
+   * What {@link View.update} reads for `variables`: the base paths, the
+   * overlay variables, the immutable variables (read once when `read`).
+   *
+   * @internal shared with the update tasks of workers.
+   */
+  async updatePlan(
+    variables: readonly string[] | undefined,
+    read: boolean,
+    signal?: AbortSignal,
+  ): Promise<OverlayUpdatePlan> {
+    const route = routeVariables(this.variables, variables);
+    const wanted = this.#overlaySchemas(route.overlay);
+    const { names, drop } = this.#baseRead(route);
+    const basePaths = selectPaths(this.base.schema, names);
+    const immutables = read
+      ? await readImmutables(this.base.store, this.base.schema, basePaths, signal ? { signal } : {})
+      : [];
+    return { wanted, drop, basePaths, immutables };
+  }
+
+  /**
+   * The new overlay group of `path`: `fn` called on the base partition
+   * merged with the stored overlay; the overlay variables it does not
+   * return are kept. `undefined` when it returns nothing (or the base
+   * partition is gone). Call it while holding the partition's lease.
+   *
+   * @internal shared with the update tasks of workers.
+   * @throws SchemaError for what {@link checkOverlayValues} refuses.
+   */
+  async overlayPartition(
+    path: string,
+    fn: ViewUpdateFunction,
+    plan: OverlayUpdatePlan,
+    signal: AbortSignal,
+  ): Promise<Dataset | undefined> {
+    const dimension = this.base.dimension;
+    const read = await readPartition(this.base.store, path, this.base.schema, plan.basePaths, { signal });
+    if (read === undefined) return undefined;
+    const base = plan.immutables.length === 0 ? read : attach(read, plan.immutables, this.base.schema);
+    const stored = await this.#readOverlay(path, undefined, signal);
+    const input = mergeOverlay(base, stored, {
+      schema: this.schema,
+      dimension,
+      wanted: plan.wanted,
+      drop: plan.drop,
+    });
+    const values = await fn(input, path);
+    signal.throwIfAborted();
+    const returned = checkOverlayValues(values, path, base, this.viewSchema, dimension, this.store.rootUri);
+    if (returned.length === 0) return undefined;
+    const names = new Set(returned.map(([n]) => n));
+    const kept: Array<[string, VariableSchema, NDArray]> = [];
+    for (const [n, v] of stored?.allVariables() ?? []) {
+      if (!names.has(n) && v.data !== null) kept.push([n, v.schema, v.data as NDArray]);
+    }
+    return buildDataset(this.viewSchema, [...kept, ...returned], {});
   }
 
   /** One-line description. */

@@ -1,0 +1,229 @@
+/**
+ * `zcollection ingest --executor <queue-url>`: the products are written by
+ * workers, one task per partition.
+ *
+ * The check pass runs here as without an executor (every file read and
+ * checked before anything is written). Then each partition becomes a task
+ * listing, in command-line order, the files holding rows of it; a worker
+ * reads those files, takes the partition's rows of each, merges them in
+ * order into the stored partition (as successive inserts would) and stages
+ * the result. This process holds every partition's lease for the whole
+ * operation, publishes the staged partitions once every task succeeded,
+ * writes the immutable variables and updates the catalog — one commit.
+ * When a task fails for good, nothing is published.
+ *
+ * The workers must read the input files under the same paths (a shared
+ * file system) or URLs.
+ *
+ * @module
+ */
+
+import { resolve as resolvePath } from "node:path";
+import { withFillValues } from "../collection/assemble.js";
+import { bindToSchema } from "../collection/bind.js";
+import {
+  attemptPrefix,
+  openForTask,
+  publishAfter,
+  type StoreRef,
+  storeRef,
+} from "../collection/distributed.js";
+import type { Collection } from "../collection/index.js";
+import { walkPartitions } from "../collection/listing.js";
+import { missingVariables } from "../collection/mutations.js";
+import {
+  partitionExists,
+  readPartition,
+  selectPaths,
+  writeImmutables,
+  writePartitionContent,
+} from "../collection/partition-io.js";
+import { WriteOperation } from "../collection/write-operation.js";
+import type { Dataset } from "../data/dataset.js";
+import { sliceRows, takeRows } from "../data/rows.js";
+import { SchemaError } from "../errors.js";
+import { type Json, registerTaskHandler } from "../executor/api.js";
+import { resolveExecutor } from "../executor/resolve.js";
+import { resolve as resolveMerge } from "../merge/index.js";
+import { Catalog } from "../partitioning/catalog.js";
+import { ensureParentGroups } from "../zarr/index.js";
+import {
+  compareVariable,
+  conform,
+  type IngestMerge,
+  type IngestOptions,
+  mergeStrategy,
+  prepare,
+} from "./ingest.js";
+
+/** The reading and merging options a worker needs (the file-independent part of {@link IngestOptions}). */
+type TaskOptions = Pick<
+  IngestOptions,
+  "group" | "variables" | "excludeDimensions" | "axis" | "tolerance" | "fillMissing"
+> & {
+  merge: IngestMerge | null;
+};
+
+/** Reads the rows of `partition` from `file`, bound to the collection's schema; `undefined` when it has none. */
+async function rowsOf(
+  col: Collection,
+  file: string,
+  partition: string,
+  opts: TaskOptions,
+  signal: AbortSignal,
+): Promise<{ ds: Dataset; key: ReturnType<Collection["partitioning"]["decode"]> } | undefined> {
+  const { dataset } = await prepare(
+    file,
+    { ...opts, ...(opts.merge === null ? {} : { merge: opts.merge }) } as IngestOptions,
+    { axis: col.axis, partitioning: col.partitioning },
+    signal,
+  );
+  let bound = await bindToSchema(conform(dataset, col.schema), col.schema, col.store.rootUri, signal);
+  const missing = missingVariables(col.schema, bound);
+  if (missing.length > 0 && opts.fillMissing === true) {
+    bound = withFillValues(bound, missing, col.schema, col.dimension);
+  } else if (missing.length > 0 && (await partitionExists(col.store, partition))) {
+    throw new SchemaError(
+      `'${file}' lacks ${missing.length} variable(s) of the collection (${missing.join(", ")}) and partition ` +
+        `'${partition}' already holds them: writing it would delete their stored values (use --fill-missing)`,
+      { variable: missing[0] as string },
+    );
+  }
+  const group = col.partitioning.splitGrouped(bound).find((g) => g.path === partition);
+  if (group === undefined) return undefined;
+  const ds =
+    group.rows === null
+      ? sliceRows(bound, col.dimension, group.start, group.stop)
+      : takeRows(bound, col.dimension, group.rows);
+  return { ds, key: group.key };
+}
+
+registerTaskHandler("ingest.partition", async (task, { signal }): Promise<Json> => {
+  const col = await openForTask(task.store as unknown as StoreRef, "rw");
+  const opts = task.options as unknown as TaskOptions;
+  const mergeName = opts.merge ?? undefined;
+  const strategy = mergeStrategy(
+    {
+      ...(mergeName === undefined ? {} : { merge: mergeName }),
+      ...(opts.tolerance ? { tolerance: opts.tolerance } : {}),
+    },
+    compareVariable(col.schema, col.axis, col.partitioning, mergeName),
+  );
+  const merge = strategy === undefined ? undefined : resolveMerge(strategy);
+  // The stored partition, read while the planning process holds its lease.
+  let current =
+    merge === undefined
+      ? undefined
+      : await readPartition(col.store, task.partition, col.schema, selectPaths(col.schema, undefined), {
+          signal,
+        });
+  let key: ReturnType<Collection["partitioning"]["decode"]> | undefined;
+  let attrs: Readonly<Record<string, unknown>> = {};
+  for (const file of task.files as string[]) {
+    const part = await rowsOf(col, file, task.partition, opts, signal);
+    if (part === undefined) continue;
+    key = part.key;
+    attrs = part.ds.attrs;
+    current =
+      current === undefined || merge === undefined
+        ? part.ds
+        : await merge(current, part.ds, { axis: col.axis, partitioningDim: col.dimension });
+  }
+  if (current === undefined || key === undefined) return { staged: null };
+  const staged = attemptPrefix(col.store, task.operation as string, task.partition);
+  await writePartitionContent(col.store, staged, current, col.schema, { key, attrs, signal });
+  return { staged };
+});
+
+/** One planned file: its path and the partitions its rows go to. */
+export interface PlannedFile {
+  readonly file: string;
+  readonly paths: readonly string[];
+}
+
+/**
+ * Writes the planned files' partitions on the executor at `executorUrl`
+ * (see the module comment).
+ *
+ * @param lastDataset the last file's checked dataset (its immutable
+ *   variables are the ones kept, as after successive inserts).
+ * @returns the partitions written.
+ */
+export async function ingestOnExecutor(
+  col: Collection,
+  files: readonly PlannedFile[],
+  lastDataset: () => Promise<Dataset>,
+  mergeName: IngestMerge | undefined,
+  opts: IngestOptions,
+  executorUrl: string,
+  progress: {
+    signal?: AbortSignal | undefined;
+    onProgress?: (done: number, total: number, label: string) => void;
+  },
+): Promise<string[]> {
+  const { executor, owned } = await resolveExecutor(executorUrl);
+  try {
+    const order: string[] = [];
+    const sources = new Map<string, string[]>();
+    for (const f of files) {
+      for (const p of f.paths) {
+        let list = sources.get(p);
+        if (list === undefined) {
+          list = [];
+          sources.set(p, list);
+          order.push(p);
+        }
+        // Workers may run elsewhere: give them absolute paths.
+        list.push(/^[a-z][a-z0-9+.-]*:\/\//i.test(f.file) ? f.file : resolvePath(f.file));
+      }
+    }
+    const store = col.store;
+    const catalog = col.catalogEnabled
+      ? new Catalog(store, { walk: () => walkPartitions(store, col.partitioning) })
+      : undefined;
+    const taskOptions: TaskOptions = {
+      merge: mergeName ?? null,
+      ...(opts.group !== undefined ? { group: opts.group } : {}),
+      ...(opts.variables !== undefined ? { variables: opts.variables } : {}),
+      ...(opts.excludeDimensions !== undefined ? { excludeDimensions: opts.excludeDimensions } : {}),
+      ...(opts.axis !== undefined ? { axis: opts.axis } : {}),
+      ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
+      ...(opts.fillMissing === true ? { fillMissing: true } : {}),
+    };
+    const ref = storeRef(store, executor);
+    const op = await WriteOperation.begin(store, { operation: "insert", partitions: order, catalog });
+    return await publishAfter(
+      op,
+      order,
+      progress.signal,
+      async () => {
+        op.markStaged();
+        const outcomes = await executor.run(
+          order.map((partition) => ({
+            kind: "ingest.partition",
+            partition,
+            store: ref as unknown as Json,
+            operation: op.id,
+            files: sources.get(partition) as string[],
+            options: taskOptions as unknown as Json,
+          })),
+          {
+            signal: progress.signal,
+            onProgress: (p) =>
+              progress.onProgress?.(p.done, p.total, `${p.partition ?? ""} (${p.worker ?? ""})`),
+          },
+        );
+        for (const p of order) await ensureParentGroups(store, p);
+        await writeImmutables(store, await lastDataset(), col.schema, {
+          ...(progress.signal ? { signal: progress.signal } : {}),
+          replace: (target, write) =>
+            op.replace(target, write, progress.signal ? { signal: progress.signal } : {}),
+        });
+        return outcomes;
+      },
+      true,
+    );
+  } finally {
+    if (owned) await executor.close();
+  }
+}
