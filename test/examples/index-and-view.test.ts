@@ -27,7 +27,9 @@ describe("examples/index-and-view.mjs", () => {
     }
     const dir = await mkdtemp(join(tmpdir(), "zc-example-iv-"));
     dirs.push(dir);
-    const { stdout } = await run(process.execPath, [join(root, "examples/index-and-view.mjs"), dir], { cwd: root });
+    const { stdout } = await run(process.execPath, [join(root, "examples/index-and-view.mjs"), dir], {
+      cwd: root,
+    });
     // What the products hold, read independently of the collection.
     const p192 = await openNetCDF(join(DATA, P192), { group: "/data_01", variables: ["time"] });
     const t192 = p192.dataset.getVariable("time").array.data as BigInt64Array;
