@@ -86,3 +86,4 @@ zc("query", url("jason1"), "--variables", "time,lat,lon,ssha,swh_ku", "--limit",
 zc("ingest", url("ascat"), ...products("ascat_"), "--key", "date", "--resolution", "h");
 zc("ls", url("ascat"), "--filter", "hour >= 10");
 console.log(`\ncollections written under ${out}`);
+console.log(`to look at one in a browser: npx zcollection serve ${url("ascat")}`);

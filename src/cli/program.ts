@@ -304,6 +304,17 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     );
 
   program
+    .command("serve")
+    .description("Serve the collection viewer, and a local collection read-only, on 127.0.0.1.")
+    .argument("<url>", "collection URL or path (file:// or http(s)://)")
+    .option("--port <n>", "port (default 8040 or the next free one; 0 = any free port)", nonNegativeInteger)
+    .option("--open", "open the viewer in the default browser")
+    .option("--quiet", "do not log the collection requests")
+    .action(async (url: string, o: { port?: number; open?: boolean; quiet?: boolean }) =>
+      setCode(await (await import("./serve.js")).serve(url, o, io)),
+    );
+
+  program
     .command("bench")
     .description("Run the collection benchmark (insert, cold open, queries) against the machine's limit.")
     .option("--store <url>", "collection URL or path (default: a temporary directory)")
@@ -402,7 +413,7 @@ export async function main(): Promise<never> {
     if (interrupted) process.exit(130);
     interrupted = true;
     process.stderr.write(
-      "\ninterrupting: finishing the partitions being published (press Ctrl-C again to exit at once)\n",
+      "\ninterrupting: stopping at a safe point (press Ctrl-C again to exit at once)\n",
     );
     controller.abort();
   };

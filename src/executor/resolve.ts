@@ -4,6 +4,7 @@
  * @module
  */
 
+import { importNodeOnly } from "../util/node-only.js";
 import type { Executor, ExecutorOption } from "./api.js";
 import { InProcessExecutor } from "./in-process.js";
 
@@ -20,6 +21,9 @@ export async function resolveExecutor(
 ): Promise<{ executor: Executor; owned: boolean }> {
   if (typeof option !== "string") return { executor: option, owned: false };
   if (option === "in-process") return { executor: new InProcessExecutor(), owned: true };
-  const { BullMQExecutor } = await import("./bullmq.js");
+  // Node only (BullMQ, ioredis): hidden from bundlers so that browser builds do not carry it.
+  const { BullMQExecutor } = await importNodeOnly<typeof import("./bullmq.js")>(
+    new URL("./bullmq.js", import.meta.url).href,
+  );
   return { executor: await BullMQExecutor.connect(option), owned: true };
 }

@@ -1,6 +1,9 @@
 /**
  * The `blosc` bytes-to-bytes codec (FORMAT §6.6: one blosc1 frame) through
- * numcodecs' WebAssembly c-blosc, in every runtime.
+ * numcodecs' WebAssembly c-blosc. Under Node its module is loaded through a
+ * specifier bundlers do not follow, so browser builds leave it (1.3 MB with
+ * the zstd one) out and a blosc chunk read in a browser fails with an error
+ * naming the codec, unless `zcollection/wasm-codecs` is imported.
  *
  * Configuration (zarr v3 names): `cname` (`blosclz`, `lz4`, `lz4hc`,
  * `snappy`, `zlib`, `zstd`), `clevel` (0–9), `shuffle` (`"noshuffle"`,
@@ -16,6 +19,8 @@
  * @module
  */
 
+import { IS_NODE, importNodeOnly } from "./runtime.js";
+
 interface WasmBlosc {
   encode(data: Uint8Array): Promise<Uint8Array>;
   decode(data: Uint8Array): Promise<Uint8Array>;
@@ -25,8 +30,31 @@ interface WasmBloscClass {
 }
 
 let mod: Promise<WasmBloscClass> | undefined;
+let loader: (() => Promise<{ default: unknown }>) | undefined;
+
+/**
+ * Makes numcodecs' WebAssembly c-blosc available outside Node (browsers):
+ * `load` must import `numcodecs/blosc` with a literal specifier, so that the
+ * bundler includes it (see `wasm-codecs.ts`).
+ */
+export function registerWasmBlosc(load: () => Promise<{ default: unknown }>): void {
+  loader = load;
+  mod = undefined;
+}
+
 const load = (): Promise<WasmBloscClass> => {
-  mod ??= import("numcodecs/blosc").then((m) => m.default as unknown as WasmBloscClass);
+  if (!IS_NODE && loader === undefined) {
+    return Promise.reject(
+      new Error(
+        "blosc is not available in this browser build (no light decoder exists; c-blosc in " +
+          "WebAssembly is 1.3 MB): import 'zcollection/wasm-codecs' to enable it, read this " +
+          "collection from Node, or store it with zstd",
+      ),
+    );
+  }
+  // Not a literal import: browser bundles must not carry numcodecs' WebAssembly unless asked to.
+  const importer = loader ?? (() => importNodeOnly<{ default: unknown }>("numcodecs/blosc"));
+  mod ??= importer().then((m) => m.default as WasmBloscClass);
   return mod;
 };
 

@@ -2,8 +2,8 @@
  * The `gzip` bytes-to-bytes codec (FORMAT §6.6: one gzip member),
  * configuration `{level}` (0–9, default 5 like zarr-python).
  *
- * Node: `node:zlib` (native zlib, loaded lazily). Elsewhere: numcodecs'
- * gzip (fflate, pure JavaScript).
+ * Node: `node:zlib` (native zlib, loaded lazily). Elsewhere (browsers):
+ * `fflate` (pure JavaScript, a few kB once tree-shaken).
  *
  * @module
  */
@@ -27,17 +27,10 @@ function load(): Promise<GzipImpl> {
         gunzip: (d) => own(zlib.gunzipSync(d)),
       };
     }
-    const mod = (await import("numcodecs/gzip")) as unknown as {
-      default: {
-        fromConfig(c: { level: number; id: string }): {
-          encode(d: Uint8Array): Uint8Array;
-          decode(d: Uint8Array): Uint8Array;
-        };
-      };
-    };
+    const { gunzipSync, gzipSync } = await import("./gzip-fflate.js");
     return {
-      gzip: (d, level) => mod.default.fromConfig({ level, id: "gzip" }).encode(d),
-      gunzip: (d) => mod.default.fromConfig({ level: 1, id: "gzip" }).decode(d),
+      gzip: (d, level) => gzipSync(d, { level: level as 0 }),
+      gunzip: (d) => gunzipSync(d),
     };
   })();
   return impl;

@@ -3,23 +3,32 @@
  * frame with the content size in its header, configuration
  * `{level, checksum}`.
  *
- * Two backends, chosen once per thread:
+ * Three backends, chosen once per thread:
  * - `napi`: the native `zstd-napi` binding (optional dependency, Node only),
  *   used through its low-level contexts to avoid intermediate copies;
- * - `wasm`: numcodecs' WebAssembly zstd (portable, also in browsers). It
- *   cannot write a frame checksum, so we add it ourselves (XXH64 low 32 bits).
+ * - `wasm`: numcodecs' WebAssembly zstd, the Node fallback when the binding
+ *   is missing. It cannot write a frame checksum, so we add it ourselves
+ *   (XXH64 low 32 bits). Loaded through a specifier bundlers do not follow:
+ *   its 1.3 MB never reaches a browser bundle;
+ * - `fzstd`: outside Node (browsers), a small pure-JavaScript decoder
+ *   (`zstd-fzstd.ts`); browser builds decode zstd but do not encode it,
+ *   unless `wasm-codecs.ts` (`zcollection/wasm-codecs`) registers the
+ *   WebAssembly backend.
  *
- * Both decode frames with or without a content size (streaming) and verify
+ * All decode frames with or without a content size (streaming) and verify
  * frame checksums when present.
  *
  * @module
  */
 
-import { nodeRequire } from "./runtime.js";
+import { IS_NODE, importNodeOnly, nodeRequire } from "./runtime.js";
 import { xxh64 } from "./xxh64.js";
+import { fzstdZstdBackend } from "./zstd-fzstd.js";
 
-/** Which implementation compresses: the native binding or the WebAssembly fallback. */
-export type ZstdBackendName = "napi" | "wasm";
+export { type ZstdFrameHeader, zstdFrameHeader } from "./zstd-header.js";
+
+/** Which implementation codes: the native binding, the WebAssembly fallback or the browser decoder. */
+export type ZstdBackendName = "napi" | "wasm" | "fzstd";
 
 /** A zstd implementation: synchronous once loaded. */
 export interface ZstdBackend {
@@ -43,53 +52,6 @@ export interface ZstdBackend {
    * Only backends that can write into caller memory have it.
    */
   decompressInto?(data: Uint8Array, target: Uint8Array): boolean;
-}
-
-/** What a zstd frame header says (RFC 8878 §3.1.1.1). */
-export interface ZstdFrameHeader {
-  /** Decompressed size, `null` when the header does not say. */
-  readonly contentSize: number | null;
-  /** Whether a 4-byte content checksum follows the last block. */
-  readonly checksum: boolean;
-  /** Size of the header in bytes, magic number included. */
-  readonly headerSize: number;
-}
-
-const MAGIC = [0x28, 0xb5, 0x2f, 0xfd] as const;
-
-/**
- * Parses the header of the zstd frame at the start of `data`; `null` when
- * `data` does not start with a complete zstd frame header.
- */
-export function zstdFrameHeader(data: Uint8Array): ZstdFrameHeader | null {
-  if (data.length < 5) return null;
-  for (let i = 0; i < 4; i++) if (data[i] !== MAGIC[i]) return null;
-  const fhd = data[4] as number;
-  const fcsFlag = fhd >>> 6;
-  const singleSegment = (fhd >>> 5) & 1;
-  const checksum = ((fhd >>> 2) & 1) === 1;
-  const dictIdSize = [0, 1, 2, 4][fhd & 3] as number;
-  const fcsSize = fcsFlag === 0 ? singleSegment : ([0, 2, 4, 8][fcsFlag] as number);
-  let p = 5 + (singleSegment ? 0 : 1) + dictIdSize;
-  const headerSize = p + fcsSize;
-  if (data.length < headerSize) return null;
-  let contentSize: number | null = null;
-  if (fcsSize === 1) contentSize = data[p] as number;
-  else if (fcsSize === 2) contentSize = ((data[p] as number) | ((data[p + 1] as number) << 8)) + 256;
-  else if (fcsSize === 4)
-    contentSize =
-      ((data[p] as number) |
-        ((data[p + 1] as number) << 8) |
-        ((data[p + 2] as number) << 16) |
-        ((data[p + 3] as number) << 24)) >>>
-      0;
-  else if (fcsSize === 8) {
-    let v = 0;
-    for (let k = 7; k >= 0; k--) v = v * 256 + (data[p + k] as number);
-    contentSize = v;
-  }
-  p += fcsSize;
-  return { contentSize, checksum, headerSize };
 }
 
 /**
@@ -250,15 +212,34 @@ interface WasmCodec {
   decode(data: Uint8Array): Promise<Uint8Array>;
 }
 
-let wasmModule: Promise<{ fromConfig(c: { level: number; id: string }): WasmCodec }> | undefined;
+type WasmZstdClass = { fromConfig(c: { level: number; id: string }): WasmCodec };
+let wasmModule: Promise<WasmZstdClass> | undefined;
+let wasmLoader: (() => Promise<{ default: unknown }>) | undefined;
 
-/** The portable WebAssembly backend (numcodecs), usable everywhere. */
+/**
+ * Makes numcodecs' WebAssembly zstd available outside Node (browsers), where
+ * it then encodes and decodes instead of the decode-only `fzstd`: `load`
+ * must import `numcodecs/zstd` with a literal specifier, so that the
+ * bundler includes it (see `wasm-codecs.ts`). Resets this thread's choice.
+ */
+export function registerWasmZstd(load: () => Promise<{ default: unknown }>): void {
+  wasmLoader = load;
+  wasmModule = undefined;
+  preferred = undefined;
+}
+
+/**
+ * The WebAssembly backend (numcodecs), Node's fallback. Its module is loaded
+ * through a specifier hidden from bundlers, so it is Node-only in practice.
+ */
 export function wasmZstdBackend(): ZstdBackend {
   const codecs = new Map<number, Promise<WasmCodec>>();
   const codec = (level: number): Promise<WasmCodec> => {
     let c = codecs.get(level);
     if (c === undefined) {
-      wasmModule ??= import("numcodecs/zstd").then((m) => m.default as never);
+      // Not a literal import: browser bundles must not carry numcodecs' 1.3 MB of WebAssembly.
+      const load = wasmLoader ?? (() => importNodeOnly<{ default: unknown }>("numcodecs/zstd"));
+      wasmModule ??= load().then((m) => m.default as WasmZstdClass);
       c = wasmModule.then((m) => m.fromConfig({ level, id: "zstd" }));
       codecs.set(level, c);
     }
@@ -297,7 +278,9 @@ let preferred: Promise<ZstdBackend> | undefined;
 let forced: ZstdBackendName | undefined;
 
 /**
- * The backend in use in this thread: native when available, else WebAssembly.
+ * The backend in use in this thread: under Node the native one when
+ * available, else WebAssembly; elsewhere (browsers) the `fzstd` decoder, or
+ * WebAssembly once {@link registerWasmZstd} was called.
  * The environment variable `ZCOLLECTION_ZSTD=wasm` forces the WebAssembly one
  * (benchmarks and tests); it is read once per thread.
  */
@@ -305,6 +288,9 @@ export function zstdBackend(): Promise<ZstdBackend> {
   preferred ??= (async () => {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     const want = forced ?? (env?.ZCOLLECTION_ZSTD === "wasm" ? "wasm" : undefined);
+    if (want === "fzstd" || (want === undefined && !IS_NODE && wasmLoader === undefined)) {
+      return fzstdZstdBackend();
+    }
     if (want !== "wasm") {
       const n = await napiZstdBackend();
       if (n !== null) return n;
