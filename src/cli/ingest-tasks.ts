@@ -64,21 +64,52 @@ type TaskOptions = Pick<
   merge: IngestMerge | null;
 };
 
+/**
+ * The last products a worker read, bound to the schema: the tasks of one
+ * ingest mostly name the same few files (one product spans several
+ * partitions), so a worker reads each once per operation rather than once
+ * per partition.
+ */
+const RECENT = new Map<string, Promise<Dataset>>();
+const RECENT_MAX = 4;
+
+function readBound(
+  operation: string,
+  col: Collection,
+  file: string,
+  opts: TaskOptions,
+  signal: AbortSignal,
+): Promise<Dataset> {
+  // Per operation: a product rewritten between two ingests is read again.
+  const key = JSON.stringify([operation, col.store.rootUri, file, opts]);
+  let read = RECENT.get(key);
+  if (read === undefined) {
+    read = (async () => {
+      const { dataset } = await prepare(
+        file,
+        { ...opts, ...(opts.merge === null ? {} : { merge: opts.merge }) } as IngestOptions,
+        { axis: col.axis, partitioning: col.partitioning },
+        signal,
+      );
+      return bindToSchema(conform(dataset, col.schema), col.schema, col.store.rootUri, signal);
+    })();
+    read.catch(() => RECENT.delete(key));
+    RECENT.set(key, read);
+    while (RECENT.size > RECENT_MAX) RECENT.delete(RECENT.keys().next().value as string);
+  }
+  return read;
+}
+
 /** Reads the rows of `partition` from `file`, bound to the collection's schema; `undefined` when it has none. */
 async function rowsOf(
+  operation: string,
   col: Collection,
   file: string,
   partition: string,
   opts: TaskOptions,
   signal: AbortSignal,
 ): Promise<{ ds: Dataset; key: ReturnType<Collection["partitioning"]["decode"]> } | undefined> {
-  const { dataset } = await prepare(
-    file,
-    { ...opts, ...(opts.merge === null ? {} : { merge: opts.merge }) } as IngestOptions,
-    { axis: col.axis, partitioning: col.partitioning },
-    signal,
-  );
-  let bound = await bindToSchema(conform(dataset, col.schema), col.schema, col.store.rootUri, signal);
+  let bound = await readBound(operation, col, file, opts, signal);
   const missing = missingVariables(col.schema, bound);
   if (missing.length > 0 && opts.fillMissing === true) {
     bound = withFillValues(bound, missing, col.schema, col.dimension);
@@ -120,7 +151,7 @@ registerTaskHandler("ingest.partition", async (task, { signal }): Promise<Json> 
   let key: ReturnType<Collection["partitioning"]["decode"]> | undefined;
   let attrs: Readonly<Record<string, unknown>> = {};
   for (const file of task.files as string[]) {
-    const part = await rowsOf(col, file, task.partition, opts, signal);
+    const part = await rowsOf(task.operation as string, col, file, task.partition, opts, signal);
     if (part === undefined) continue;
     key = part.key;
     attrs = part.ds.attrs;

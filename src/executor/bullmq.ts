@@ -159,7 +159,8 @@ export class BullMQExecutor implements Executor {
       const complete = (id: string, value: unknown) => {
         const i = index.get(id);
         if (i === undefined || outcomes[i] !== undefined || settled) return;
-        const ret = (typeof value === "string" ? JSON.parse(value) : value) as JobReturn;
+        const ret = (typeof value === "string" ? JSON.parse(value) : value) as JobReturn | null;
+        if (ret === null || typeof ret !== "object") return; // not delivered yet: the next check gets it
         const task = tasks[i] as TaskSpec;
         outcomes[i] = { task, result: ret.result, worker: ret.worker };
         done += 1;
@@ -167,10 +168,12 @@ export class BullMQExecutor implements Executor {
         if (done === tasks.length) finish();
       };
       const check = async (id: string) => {
+        // The state first, then the job: a job read before it completed has no return value yet.
+        const state = await this.#queue.getJobState(id);
+        if (settled || (state !== "completed" && state !== "failed")) return;
         const job = await Job.fromId(this.#queue, id);
         if (job === undefined || settled) return;
-        const state = await job.getState();
-        if (state === "completed") complete(id, job.returnvalue);
+        if (state === "completed" && job.returnvalue != null) complete(id, job.returnvalue);
         else if (state === "failed") finish(decodeError(job.failedReason ?? `task ${id} failed`));
       };
       const onCompleted = (args: { jobId: string; returnvalue: string }) => {
