@@ -97,6 +97,7 @@ describe("executor: BullMQ on Redis, three worker processes", {
   it("a worker killed mid-update: its tasks run elsewhere, every partition is updated exactly once", async () => {
     const before = await col.query({ variables: ["lon"] });
     let killed = false;
+    let midRun: Promise<Dataset | null> | undefined;
     const written = await col.update(
       { module: FNS, export: "slowAddOne" },
       {
@@ -105,11 +106,18 @@ describe("executor: BullMQ on Redis, three worker processes", {
           if (!killed && p.done >= 6) {
             killed = true;
             workers[0]?.child.kill("SIGKILL");
+            // While tasks run, readers still see the old data: workers only stage, the commit publishes.
+            midRun = openCollection(join(dir, "ja1")).then((c) => c.query({ variables: ["lon"] }));
           }
         },
       },
     );
     assert.ok(killed);
+    assert.deepEqual(
+      lon((await midRun) as Dataset),
+      lon(before as Dataset),
+      "nothing published before the commit",
+    );
     assert.equal(written.length, 57);
     const after = await col.query({ variables: ["lon"] });
     const a = lon(before as Dataset);
