@@ -231,7 +231,10 @@ export function dtypeOfStorage(data: AnyStorage): DType {
 /**
  * The numpy `dtype.str` of a dtype, as written in `_zcollection.json`
  * (FORMAT §3.5): `|b1`, `|i1`, `<i2`, `<f4`, `<M8[ns]`, `<m8[ms]`, and `|O`
- * for variable-length strings (FORMAT §6.6).
+ * for strings (FORMAT §6.6). A string variable this library declares is
+ * `|O` (numpy's object dtype, which the Python library reads as `str`
+ * values), never `<U0`, whose arrays it would write as `fixed_length_utf32`:
+ * we write strings as variable-length UTF-8 (see `effectiveCodecs`).
  */
 export function toNumpyDtype(dtype: DType): string {
   switch (dtype) {
@@ -276,19 +279,32 @@ const NUMPY_KIND: Record<string, DType> = {
   u8: "uint64",
   f4: "float32",
   f8: "float64",
-  O: "string",
 };
 
 /**
- * Parses a numpy dtype string (`<f4`, `>i8`, `|b1`, `=u2`, `<M8[ns]`, `|O`,
- * also bare names such as `float32` or `datetime64[s]`). The byte-order prefix
- * is accepted and dropped (data is always handled little-endian in memory).
+ * numpy's spellings of a Unicode string dtype: fixed-width `<U n` of any
+ * width and byte order (the Python zcollection records `str` variables as
+ * `<U0`), the object dtype `|O`, and numpy 2's variable-width `StringDType()`
+ * (also `T`).
+ */
+const NUMPY_STRING = /^(?:[<>|=]?(?:U\d*|O|T\d*)|StringDType\(\))$/;
+
+/**
+ * Parses a numpy dtype string (`<f4`, `>i8`, `|b1`, `=u2`, `<M8[ns]`, also
+ * bare names such as `float32` or `datetime64[s]`). The byte-order prefix is
+ * accepted and dropped (data is always handled little-endian in memory).
+ * Every Unicode string dtype — `<U0`, `<U26`, `>U5`, `|O`, `StringDType()` —
+ * is our `string` (`string[]` in memory): the width of a `<U n` dtype is a
+ * property of each stored array (its `fixed_length_utf32` data type), not of
+ * the variable.
  *
  * @throws SchemaError naming the string when the dtype is unknown or unsupported
- *   (float16, complex, fixed-width strings, generic datetimes, ps/fs/as units).
+ *   (float16, complex, byte strings `|S n`, raw `|V n`, generic datetimes,
+ *   ps/fs/as units).
  */
 export function fromNumpyDtype(str: string): DType {
   if (isDType(str)) return str;
+  if (NUMPY_STRING.test(str)) return "string";
   const m = /^([<>|=]?)([a-zA-Z]\d*)(?:\[(\w+)\])?$/.exec(str);
   if (m !== null) {
     const code = m[2] ?? "";
@@ -313,12 +329,34 @@ export function fromNumpyDtype(str: string): DType {
 /** A Zarr v3 `data_type` value: a core name or an extension object. */
 export type ZarrDataType = string | { name: string; configuration?: Record<string, unknown> };
 
-/** Result of decoding a Zarr `data_type`: the dtype and, for times, the tick multiplier. */
+/**
+ * Result of decoding a Zarr `data_type`: the dtype, for times the tick
+ * multiplier, for fixed-width strings the element width.
+ */
 export interface DecodedZarrDataType {
   dtype: DType;
   /** Ticks per stored integer (zarr-python's `scale_factor`, 1 unless stated). */
   scaleFactor: number;
+  /**
+   * Bytes per element of a `fixed_length_utf32` array (4 × its code points;
+   * may be 0); absent for every other data type, variable-length strings
+   * included.
+   */
+  fixedLengthBytes?: number;
 }
+
+/** Largest `length_bytes` of `fixed_length_utf32` (numpy's `U` limit: 536870911 code points). */
+export const MAX_FIXED_UTF32_BYTES = 2147483644;
+
+/** Whether `n` is a valid `length_bytes` of `fixed_length_utf32`: an integer multiple of 4 in [0, {@link MAX_FIXED_UTF32_BYTES}]. */
+export function isFixedUtf32Length(n: unknown): n is number {
+  return (
+    typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n % 4 === 0 && n <= MAX_FIXED_UTF32_BYTES
+  );
+}
+
+/** zarr-python's names of the variable-length UTF-8 data type (`string`; `variable_length_utf8` in some releases). */
+const VLEN_STRING_NAMES: readonly string[] = ["string", "variable_length_utf8"];
 
 /**
  * The Zarr v3 `data_type` of a dtype (FORMAT §6.2): core names for numbers and
@@ -336,14 +374,21 @@ export function toZarrDataType(dtype: DType): ZarrDataType {
 }
 
 /**
- * Decodes a Zarr v3 `data_type`.
+ * Decodes a Zarr v3 `data_type`. Strings in either of zarr-python's
+ * encodings decode to our `string` dtype: `"string"` (variable-length UTF-8,
+ * `vlen-utf8` codec; also spelled `"variable_length_utf8"`) and
+ * `{"name": "fixed_length_utf32", "configuration": {"length_bytes": n}}`
+ * (numpy `<U n/4`, `bytes` codec), whose width is returned as
+ * `fixedLengthBytes`.
  *
- * @throws SchemaError naming the type for float16, complex, fixed-length
- *   strings, raw bytes and anything unknown ("unsupported data type").
+ * @throws SchemaError naming the type for float16, complex, byte strings
+ *   (`null_terminated_bytes`, `variable_length_bytes`), raw bytes, an invalid
+ *   `length_bytes` and anything unknown ("unsupported data type").
  */
 export function fromZarrDataType(dataType: unknown): DecodedZarrDataType {
   if (typeof dataType === "string") {
-    if (dataType === "string" || isDType(dataType)) {
+    if (VLEN_STRING_NAMES.includes(dataType)) return { dtype: "string", scaleFactor: 1 };
+    if (isDType(dataType)) {
       if (isDatetime(dataType as DType) || isTimedelta(dataType as DType)) {
         throw new SchemaError(`unsupported data type ${JSON.stringify(dataType)}`);
       }
@@ -353,6 +398,16 @@ export function fromZarrDataType(dataType: unknown): DecodedZarrDataType {
   }
   if (typeof dataType === "object" && dataType !== null) {
     const { name, configuration } = dataType as { name?: unknown; configuration?: Record<string, unknown> };
+    if (name === "fixed_length_utf32") {
+      const n = configuration?.length_bytes;
+      if (!isFixedUtf32Length(n)) {
+        throw new SchemaError(
+          `unsupported data type ${String(name)} with length_bytes ${String(n)}: ` +
+            `expected a multiple of 4 in [0, ${MAX_FIXED_UTF32_BYTES}]`,
+        );
+      }
+      return { dtype: "string", scaleFactor: 1, fixedLengthBytes: n };
+    }
     if (name === "numpy.datetime64" || name === "numpy.timedelta64") {
       const unit = configuration?.unit;
       const scale = configuration?.scale_factor ?? 1;

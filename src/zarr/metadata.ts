@@ -25,6 +25,7 @@ import {
 } from "../dtype.js";
 import { CodecError, isZCollectionError, SchemaError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue, stringifyJson } from "../json.js";
+import { bindFixedLengthUtf32, fitFixedUtf32 } from "./codecs/utf32.js";
 
 /** How chunk grid coordinates become keys (FORMAT §6.6). */
 export interface ChunkKeyEncoding {
@@ -48,7 +49,7 @@ export const DEFAULT_CHUNK_KEY_ENCODING: ChunkKeyEncoding = Object.freeze({
 export interface ArrayMetadata {
   /** Extent of each dimension (empty for 0-d). */
   readonly shape: readonly number[];
-  /** Element type. */
+  /** Element type (`string` for both of zarr-python's string data types, `string` and `fixed_length_utf32`). */
   readonly dtype: DType;
   /** The `data_type` value as stored. */
   readonly dataType: ZarrDataType;
@@ -60,7 +61,12 @@ export interface ArrayMetadata {
   readonly chunkKeyEncoding: ChunkKeyEncoding;
   /** Decoded `fill_value` (never null). */
   readonly fillValue: Scalar;
-  /** `codecs` as stored. */
+  /**
+   * `codecs` as stored, except for a `fixed_length_utf32` array: its `bytes`
+   * serializer (also inside `sharding_indexed`) then carries the element
+   * width as `length_bytes` in its configuration (see ./codecs/utf32.ts).
+   * Not meant to be written back to a store.
+   */
   readonly codecs: readonly CodecDescriptor[];
   /** `attributes`. */
   readonly attributes: Readonly<Record<string, JsonValue>>;
@@ -360,8 +366,9 @@ export function parseNodeDocument(doc: JsonValue, key: string): NodeMetadata {
 
   let dtype: DType;
   let scaleFactor: number;
+  let fixedLengthBytes: number | undefined;
   try {
-    ({ dtype, scaleFactor } = fromZarrDataType(doc.data_type));
+    ({ dtype, scaleFactor, fixedLengthBytes } = fromZarrDataType(doc.data_type));
   } catch (cause) {
     throw new CodecError(`unsupported data type ${stringifyJson(doc.data_type ?? null)} in ${key}`, {
       key,
@@ -381,11 +388,16 @@ export function parseNodeDocument(doc: JsonValue, key: string): NodeMetadata {
   const chunkKeyEncoding = parseChunkKeyEncoding(doc.chunk_key_encoding, fail);
 
   if (!("fill_value" in doc)) return fail("missing fill_value");
-  const fillValue = decodeFillValue(doc.fill_value as JsonValue, dtype, key);
+  let fillValue = decodeFillValue(doc.fill_value as JsonValue, dtype, key);
 
   const codecsJson = doc.codecs;
   if (!Array.isArray(codecsJson) || codecsJson.length === 0) return fail("codecs must be a non-empty list");
-  const codecs = codecsJson.map((c) => parseCodecDescriptor(c, fail));
+  let codecs = codecsJson.map((c) => parseCodecDescriptor(c, fail));
+  if (fixedLengthBytes !== undefined) {
+    // The chunk pipeline sees only codecs and dtype: give its `bytes` serializer the element width.
+    codecs = bindFixedLengthUtf32(codecs, fixedLengthBytes);
+    fillValue = fitFixedUtf32(fillValue as string, fixedLengthBytes);
+  }
 
   const st = doc.storage_transformers;
   if (st !== undefined && st !== null && (!Array.isArray(st) || st.length > 0)) {

@@ -49,8 +49,13 @@ describe("numpy dtype strings (FORMAT §3.5)", () => {
     assert.equal(fromNumpyDtype("float64"), "float64");
     assert.equal(fromNumpyDtype(">M8[s]"), "datetime64[s]");
   });
+  it("reads every numpy Unicode string dtype as string", () => {
+    for (const str of ["<U0", "<U26", ">U5", "=U3", "U", "|O", "O", "StringDType()", "|T16"]) {
+      assert.equal(fromNumpyDtype(str), "string", str);
+    }
+  });
   it("rejects unknown and unsupported dtypes naming them", () => {
-    for (const bad of ["<f2", "<c8", "<U10", "|S5", "<M8", "<M8[ps]", "nonsense", ""]) {
+    for (const bad of ["<f2", "<c8", "|S5", "|V8", "<U-1", "<M8", "<M8[ps]", "nonsense", ""]) {
       assert.throws(
         () => fromNumpyDtype(bad),
         (e: unknown) => e instanceof SchemaError && e.message.includes(`'${bad}'`),
@@ -86,13 +91,30 @@ describe("Zarr v3 data types (FORMAT §6.2)", () => {
       },
     );
   });
-  it("rejects float16, complex and fixed-length strings", () => {
+  it("reads zarr-python's string data types as string", () => {
+    assert.deepEqual(fromZarrDataType("string"), { dtype: "string", scaleFactor: 1 });
+    assert.deepEqual(fromZarrDataType("variable_length_utf8"), { dtype: "string", scaleFactor: 1 });
+    for (const n of [0, 4, 104, 2147483644]) {
+      assert.deepEqual(fromZarrDataType({ name: "fixed_length_utf32", configuration: { length_bytes: n } }), {
+        dtype: "string",
+        scaleFactor: 1,
+        fixedLengthBytes: n,
+      });
+    }
+  });
+  it("rejects float16, complex, byte strings and invalid fixed_length_utf32 widths", () => {
     for (const bad of [
       "float16",
       "complex64",
-      { name: "fixed_length_utf32", configuration: { length_bytes: 4 } },
+      { name: "null_terminated_bytes", configuration: { length_bytes: 4 } },
+      "variable_length_bytes",
+      { name: "fixed_length_utf32", configuration: { length_bytes: 6 } },
+      { name: "fixed_length_utf32", configuration: { length_bytes: -4 } },
+      { name: "fixed_length_utf32", configuration: { length_bytes: 2147483648 } },
+      { name: "fixed_length_utf32", configuration: {} },
+      { name: "fixed_length_utf32" },
     ]) {
-      assert.throws(() => fromZarrDataType(bad), /unsupported data type/);
+      assert.throws(() => fromZarrDataType(bad), /unsupported data type/, JSON.stringify(bad));
     }
   });
 });

@@ -48,6 +48,28 @@ export function canonicalSha256(array: NDArray): string {
   return hash.digest("hex");
 }
 
+/**
+ * SHA-256 (hex) of a string array as numpy holds it in a fixed-width `<U n`
+ * array: each element as `width` UTF-32LE code points, NUL-padded (the
+ * `sha256_utf32` of the pyzcollection fixtures, the `data_sha256` of
+ * zarr-python's `fixed_length_utf32` arrays in the zarr fixtures).
+ *
+ * @throws when an element has more than `width` code points.
+ */
+export function utf32Sha256(array: NDArray, width: number): string {
+  assert.equal(array.dtype, "string");
+  const strings = array.data as string[];
+  const buf = Buffer.alloc(strings.length * width * 4);
+  strings.forEach((s, i) => {
+    const points = [...s];
+    assert.ok(points.length <= width, `element ${i} (${JSON.stringify(s)}) is wider than ${width}`);
+    points.forEach((ch, k) => {
+      buf.writeUInt32LE(ch.codePointAt(0) as number, (i * width + k) * 4);
+    });
+  });
+  return createHash("sha256").update(buf).digest("hex");
+}
+
 /** One write/read round trip. */
 export interface RoundTripCase {
   /** Unique test name. */

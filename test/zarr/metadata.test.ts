@@ -194,11 +194,68 @@ describe("zarr.json documents", () => {
     assert.deepEqual(node.attributes, {});
   });
 
+  it("reads fixed_length_utf32: string dtype, the width bound to the bytes serializer, never to the shard index", () => {
+    const doc = (codecs: unknown, fill: unknown = "") =>
+      enc(
+        JSON.stringify({
+          shape: [5],
+          data_type: { name: "fixed_length_utf32", configuration: { length_bytes: 8 } },
+          chunk_grid: { name: "regular", configuration: { chunk_shape: [4] } },
+          fill_value: fill,
+          codecs,
+          zarr_format: 3,
+          node_type: "array",
+        }),
+      );
+    const plain = parseNodeMetadata(
+      doc([{ name: "bytes", configuration: { endian: "big" } }, { name: "zstd" }]),
+      "s/zarr.json",
+    );
+    assert.ok(plain.nodeType === "array");
+    assert.equal(plain.dtype, "string");
+    assert.deepEqual(plain.dataType, { name: "fixed_length_utf32", configuration: { length_bytes: 8 } });
+    assert.deepEqual(plain.codecs, [
+      { name: "bytes", configuration: { endian: "big", length_bytes: 8 } },
+      { name: "zstd" },
+    ]);
+    assert.equal(plain.fillValue, "");
+    const index = [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }];
+    const sharded = parseNodeMetadata(
+      doc([
+        {
+          name: "sharding_indexed",
+          configuration: { chunk_shape: [2], codecs: ["bytes"], index_codecs: index, index_location: "end" },
+        },
+      ]),
+      "s/zarr.json",
+    );
+    assert.ok(sharded.nodeType === "array");
+    assert.deepEqual(sharded.codecs, [
+      {
+        name: "sharding_indexed",
+        configuration: {
+          chunk_shape: [2],
+          codecs: [{ name: "bytes", configuration: { length_bytes: 8 } }],
+          index_codecs: index,
+          index_location: "end",
+        },
+      },
+    ]);
+    // A fill value is what numpy holds at that width: cut to 2 code points, trailing NULs stripped.
+    const fill = parseNodeMetadata(doc([{ name: "bytes" }], "🌊é!"), "s/zarr.json");
+    assert.ok(fill.nodeType === "array");
+    assert.equal(fill.fillValue, "🌊é");
+    const nul = parseNodeMetadata(doc([{ name: "bytes" }], "a\u0000"), "s/zarr.json");
+    assert.ok(nul.nodeType === "array");
+    assert.equal(nul.fillValue, "a");
+  });
+
   it("refuses unsupported data types naming the key", () => {
     for (const dt of [
       "float16",
       "complex64",
-      '{"name": "fixed_length_utf32", "configuration": {"length_bytes": 8}}',
+      '{"name": "fixed_length_utf32", "configuration": {"length_bytes": 6}}',
+      '{"name": "null_terminated_bytes", "configuration": {"length_bytes": 8}}',
     ]) {
       const dataType = dt.startsWith("{") ? dt : `"${dt}"`;
       const text = `{"shape": [1], "data_type": ${dataType}, "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1]}}, "fill_value": 0, "codecs": [{"name": "bytes"}], "zarr_format": 3, "node_type": "array"}`;

@@ -68,6 +68,10 @@ describe("oracle: writeArray reproduces zarr-python's zarr.json and chunk keys",
         return;
       }
       assert.ok(meta !== undefined);
+      if (typeof meta.dataType === "object" && meta.dataType.name === "fixed_length_utf32") {
+        t.skip("fixed_length_utf32 is read, not written: strings are written as vlen-utf8 (effectiveCodecs)");
+        return;
+      }
       if (meta.chunkKeyEncoding.name !== "default" || meta.chunkKeyEncoding.separator !== "/") {
         t.skip("written with a non-default chunk key encoding");
         return;

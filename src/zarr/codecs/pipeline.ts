@@ -2,7 +2,9 @@
  * The codec pipeline of one chunk (FORMAT §6.6): array-to-array filters
  * (`transpose`, `numcodecs.delta`), one serializer (`bytes`, `vlen-utf8`,
  * `vlen-bytes`), then the bytes-to-bytes chain of the compression module
- * (`zstd`, `gzip`, `blosc`, `crc32c`).
+ * (`zstd`, `gzip`, `blosc`, `crc32c`). Strings: `vlen-utf8` (data type
+ * `string`), or `bytes` over fixed-width UTF-32 for zarr-python's
+ * `fixed_length_utf32` arrays (./utf32.ts).
  *
  * @module
  */
@@ -21,6 +23,7 @@ import {
 import { BYTES_TO_BYTES_CODECS, decodeChain, encodeChain } from "./compressors.js";
 import { checkDeltaConfig, decodeDelta, encodeDelta } from "./delta.js";
 import { inverseOrder, parseTransposeOrder, permuteAxes, transposedShape } from "./transpose.js";
+import { boundLengthBytes, decodeFixedUtf32, encodeFixedUtf32 } from "./utf32.js";
 import { decodeVlenUtf8, encodeVlenUtf8 } from "./vlen.js";
 
 /** Where a chunk is being encoded or decoded: its full store key (named in errors) and an abort signal. */
@@ -40,7 +43,10 @@ type Filter =
   | { kind: "transpose"; order: number[]; inverse: number[]; inShape: number[] }
   | { kind: "delta" };
 
-type Serializer = { kind: "bytes"; endian: Endian } | { kind: "vlen" };
+type Serializer =
+  | { kind: "bytes"; endian: Endian }
+  | { kind: "vlen" }
+  | { kind: "utf32"; endian: Endian; lengthBytes: number };
 
 /** Names of the array-to-array codecs this pipeline runs. */
 export const ARRAY_TO_ARRAY_CODECS: readonly string[] = ["transpose", "numcodecs.delta"];
@@ -111,7 +117,15 @@ export class ChunkPipeline {
         }
         if (codec.name === "bytes") {
           if (dtype === "string") {
-            throw new CodecError(`codec 'bytes' cannot serialise variable-length strings in ${key}`, { key });
+            // A fixed_length_utf32 array: metadata parsing gave its `bytes` codec the element width.
+            const lengthBytes = boundLengthBytes(cfg);
+            if (lengthBytes === undefined) {
+              throw new CodecError(`codec 'bytes' cannot serialise variable-length strings in ${key}`, {
+                key,
+              });
+            }
+            serializer = { kind: "utf32", endian: parseEndian(cfg, key), lengthBytes };
+            continue;
           }
           serializer = { kind: "bytes", endian: parseEndian(cfg, key) };
           continue;
@@ -148,10 +162,13 @@ export class ChunkPipeline {
     for (const f of this.filters) {
       arr = f.kind === "transpose" ? permuteAxes(arr, this.dtype, f.inShape, f.order) : encodeDelta(arr);
     }
+    const ser = this.serializer;
     const bytes =
-      this.serializer.kind === "vlen"
+      ser.kind === "vlen"
         ? encodeVlenUtf8(arr as string[])
-        : encodeBytesCodec(arr, this.serializer.endian, ctx.key);
+        : ser.kind === "utf32"
+          ? encodeFixedUtf32(arr as string[], ser.lengthBytes, ser.endian, ctx.key)
+          : encodeBytesCodec(arr, ser.endian, ctx.key);
     if (this.compressors.length === 0) return bytes;
     // The chunk storage belongs to this call: let the pool take its buffer instead of copying it.
     return encodeChain(this.compressors, bytes, { ...this.byteContext(ctx), transfer: true });
@@ -182,10 +199,13 @@ export class ChunkPipeline {
         );
       }
     }
+    const ser = this.serializer;
     let arr =
-      this.serializer.kind === "vlen"
+      ser.kind === "vlen"
         ? decodeVlenUtf8(raw, this.chunkSize, ctx.key)
-        : decodeBytesCodec(raw, this.dtype, this.chunkSize, this.serializer.endian, ctx.key);
+        : ser.kind === "utf32"
+          ? decodeFixedUtf32(raw, this.chunkSize, ser.lengthBytes, ser.endian, ctx.key)
+          : decodeBytesCodec(raw, this.dtype, this.chunkSize, ser.endian, ctx.key);
     for (let i = this.filters.length - 1; i >= 0; i--) {
       const f = this.filters[i] as Filter;
       arr =
@@ -208,9 +228,30 @@ export class ChunkPipeline {
  * unsharded form; also the inner codecs of a shard): filters, serializer,
  * compressors, with zarr-python's normalised configurations — `bytes`
  * without `endian` for 1-byte types, `vlen-utf8` for strings (a `bytes`
- * serializer is replaced by it, since `bytes` cannot hold them), `zstd`
- * `{level: 3, checksum: false}` defaults, `gzip` level 5, `blosc` with
+ * serializer is replaced by it), `zstd` `{level: 3, checksum: false}`
+ * defaults, `gzip` level 5, `blosc` with
  * `typesize`/`cname`/`clevel`/`shuffle`/`blocksize`, `crc32c` bare.
+ *
+ * **Strings are always written as zarr-python's variable-length `string`
+ * data type with the `vlen-utf8` serializer**, also into a collection the
+ * Python library created — whose `str` variables it declares `<U0` (with a
+ * `bytes` serializer in the schema) and stores as `fixed_length_utf32` —
+ * both for a new partition and for one we rewrite by a merge. We read
+ * `fixed_length_utf32` (./utf32.ts) but do not write it, because:
+ * - our strings are variable-length in memory, and `fixed_length_utf32`
+ *   costs 4 bytes per code point of the widest string for every element and
+ *   must know that width before `zarr.json` and the first chunk are written;
+ *   its own specification (zarr-extensions) describes it as a NumPy
+ *   compatibility type and says a variable-length type should be preferred
+ *   for real string data;
+ * - the Python library reads `string` arrays (zarr-python 3 decodes them to
+ *   numpy's `StringDType`, `object` on numpy 1), and numpy concatenates them
+ *   with the `<U n` arrays of its own partitions into `StringDType`: a query
+ *   of a mixed collection returns the same strings;
+ * - Python's width is per insert anyway (`length_bytes` differs between the
+ *   partitions of one collection), so no reader can rely on one width.
+ * What a Python user notices: a query touching a partition we wrote returns
+ * numpy `StringDType` instead of `<U n` for that variable.
  *
  * @param path the array path, named in errors.
  * @throws CodecError naming `path` and the codec for a codec this library cannot write.
