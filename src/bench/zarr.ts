@@ -24,8 +24,8 @@ import { type CodecStack, profile } from "../codecs/index.js";
 import { get as getConfig } from "../config.js";
 import { NDArray } from "../ndarray.js";
 import { LocalStore } from "../store/local.js";
-import { readArray, writeArray } from "../zarr/array.js";
 import { shutdownCodecPool } from "../zarr/compression/index.js";
+import { readArray, writeArray } from "../zarr/index.js";
 import { rawZstdThroughput } from "./raw.js";
 
 /** Options of {@link runZarrBench}. */

@@ -5,18 +5,6 @@
  * @module
  */
 
-export {
-  type ArrayLayout,
-  arrayLayout,
-  ensureParentGroups,
-  type ReadArrayOptions,
-  readArray,
-  readArrayMetadata,
-  readGroup,
-  type WriteArrayOptions,
-  writeArray,
-  writeGroup,
-} from "./array.js";
 export { bytesCodecDescriptor, type Endian } from "./codecs/bytes.js";
 export {
   ARRAY_TO_ARRAY_CODECS,
@@ -27,6 +15,8 @@ export {
 } from "./codecs/pipeline.js";
 export { decodeVlenUtf8, encodeVlenUtf8 } from "./codecs/vlen.js";
 export { allIndices, copyBox, gridShape, isAllFill } from "./grid.js";
+export { ensureParentGroups, readGroup, writeGroup } from "./group.js";
+export { type ArrayLayout, arrayLayout } from "./layout.js";
 export {
   type ArrayMetadata,
   type ArrayMetadataInput,
@@ -47,6 +37,7 @@ export {
   parseNodeMetadata,
   pythonFloatRepr,
 } from "./metadata.js";
+export { type ReadArrayOptions, readArray, readArrayMetadata } from "./read.js";
 export {
   normalizeRowRanges,
   planRowSpans,
@@ -75,3 +66,4 @@ export {
   type VerifyArrayResult,
   verifyArray,
 } from "./verify.js";
+export { type WriteArrayOptions, writeArray } from "./write.js";

@@ -24,9 +24,9 @@ import { SchemaError, StoreError } from "../errors.js";
 import { NDArray, shapeSize } from "../ndarray.js";
 import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
-import { type ReadArrayOptions, readArray, readArrayMetadata } from "./array.js";
 import { copyBox } from "./grid.js";
 import { type ArrayMetadata, metadataKey } from "./metadata.js";
+import { type ReadArrayOptions, readArray, readArrayMetadata } from "./read.js";
 import type { ShardIndexCache } from "./shard-read.js";
 
 /** A `[start, stop)` row range. */

@@ -25,7 +25,6 @@ import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/store.js";
-import { writeArray } from "../../src/zarr/array.js";
 import {
   decodeShardIndex,
   EMPTY,
@@ -34,6 +33,7 @@ import {
   planRowSpans,
   readArrayMetadata,
   readArrayRanges,
+  writeArray,
 } from "../../src/zarr/index.js";
 import { captureWarnings, RecordingStore } from "../helpers/collection-fixtures.js";
 import { type MotoServer, startMoto } from "../helpers/moto.js";

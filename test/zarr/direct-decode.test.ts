@@ -6,7 +6,6 @@ import { CodecError } from "../../src/errors.js";
 import { NDArray } from "../../src/ndarray.js";
 import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
-import { readArray, writeArray } from "../../src/zarr/array.js";
 import {
   decodeChainInto,
   encodeChain,
@@ -15,6 +14,7 @@ import {
 } from "../../src/zarr/compression/index.js";
 import { poolStats } from "../../src/zarr/compression/pool.js";
 import { setZstdBackend, zstdBackend } from "../../src/zarr/compression/zstd.js";
+import { readArray, writeArray } from "../../src/zarr/index.js";
 
 after(() => shutdownCodecPool());
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
-import { ensureParentGroups, writeGroup } from "../../src/zarr/array.js";
+import { ensureParentGroups, writeGroup } from "../../src/zarr/index.js";
 
 describe("concurrent writes of sibling nodes", () => {
   it("check and create a shared ancestor once", async () => {

@@ -6,9 +6,9 @@ import { CodecError } from "../../src/errors.js";
 import { NDArray } from "../../src/ndarray.js";
 import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
-import { readArray, writeArray } from "../../src/zarr/array.js";
 import { FRAMES_INLINE_BELOW_BYTES, shutdownCodecPool } from "../../src/zarr/compression/index.js";
 import { poolStats } from "../../src/zarr/compression/pool.js";
+import { readArray, writeArray } from "../../src/zarr/index.js";
 
 after(() => shutdownCodecPool());
 

@@ -5,7 +5,7 @@ import { CodecError } from "../../src/errors.js";
 import { NDArray } from "../../src/ndarray.js";
 import { CountingStore } from "../../src/store/counting.js";
 import { MemoryStore } from "../../src/store/memory.js";
-import { readArray, readArrayMetadata, writeArray } from "../../src/zarr/array.js";
+import { readArray, readArrayMetadata, writeArray } from "../../src/zarr/index.js";
 
 /** 50 × 3 int32 ramp in shards of 32 rows (inner chunks of 8): shard 1 holds rows 32..49. */
 async function sharded(): Promise<{ store: MemoryStore; data: Int32Array }> {
