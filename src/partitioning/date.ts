@@ -17,26 +17,19 @@ import {
   unitNanoseconds,
 } from "../dtype.js";
 import { PartitionError } from "../errors.js";
-import {
-  checkComponentName,
-  type DatePartitioningJSON,
-  decodePath,
-  groupRuns,
-  type KeyRun,
-  keyIntegers,
-  type PartitionGroup,
-  type Partitioning,
-  type PartitionKey,
-  type PartitionSlice,
-  padInteger,
-  partitionColumn,
-  pyStr,
-  runsToSlices,
-  type SplittableDataset,
+import { checkComponentName, decodePath, keyIntegers, padInteger, pyStr } from "./keys.js";
+import type {
+  DatePartitioningJSON,
+  PartitionGroup,
+  Partitioning,
+  PartitionKey,
+  PartitionSlice,
+  Resolution,
+  SplittableDataset,
 } from "./partitioning.js";
+import { groupRuns, type KeyRun, partitionColumn, runsToSlices } from "./runs.js";
 
-/** Resolution of a {@link DatePartitioning}: year, month, day, hour, minute or second. */
-export type Resolution = "Y" | "M" | "D" | "h" | "m" | "s";
+export type { Resolution };
 
 /** The resolutions, coarsest first. */
 export const RESOLUTIONS: readonly Resolution[] = ["Y", "M", "D", "h", "m", "s"];

@@ -22,13 +22,12 @@ export {
   type FilterKey,
   type FilterPredicate,
   MAX_FILTER_DEPTH,
+  MAX_FILTER_LENGTH,
 } from "./filter.js";
 export { GroupedSequence, type GroupedSequenceOptions } from "./grouped-sequence.js";
+export { compareKeys, decodePath, parsePythonInt, sortPaths } from "./keys.js";
 export {
-  compareKeys,
   type DatePartitioningJSON,
-  decodePath,
-  fromJSON,
   type GroupedSequencePartitioningJSON,
   keyToDict,
   type PartitionGroup,
@@ -36,10 +35,9 @@ export {
   type PartitioningJSON,
   type PartitionKey,
   type PartitionSlice,
-  parsePythonInt,
   type SequencePartitioningJSON,
   type SplittableDataset,
   type SplittableVariable,
-  sortPaths,
 } from "./partitioning.js";
+export { fromJSON } from "./registry.js";
 export { Sequence, type SequenceOptions } from "./sequence.js";

@@ -8,25 +8,17 @@
 import { isIntegerDType } from "../dtype.js";
 import { PartitionError } from "../errors.js";
 import type { NDArray } from "../ndarray.js";
-import {
-  checkComponentName,
-  checkSameLength,
-  decodePath,
-  type GroupedSequencePartitioningJSON,
-  groupRuns,
-  type KeyRun,
-  keyIntegers,
-  keyNumber,
-  type PartitionGroup,
-  type Partitioning,
-  type PartitionKey,
-  type PartitionSlice,
-  partitionColumn,
-  pyStr,
-  runsToSlices,
-  type SequencePartitioningJSON,
-  type SplittableDataset,
+import { checkComponentName, decodePath, keyIntegers, pyStr } from "./keys.js";
+import type {
+  GroupedSequencePartitioningJSON,
+  PartitionGroup,
+  Partitioning,
+  PartitionKey,
+  PartitionSlice,
+  SequencePartitioningJSON,
+  SplittableDataset,
 } from "./partitioning.js";
+import { checkSameLength, groupRuns, type KeyRun, keyNumber, partitionColumn, runsToSlices } from "./runs.js";
 
 /** Options of {@link Sequence}. */
 export interface SequenceOptions {
