@@ -1,13 +1,36 @@
 /**
  * Text renderings used by the command-line interface: cell values of
- * `query` (table, CSV, JSON), Python `repr`/`str` of JSON values for
- * `inspect`, byte sizes and one-line error messages. Pure functions, no I/O.
+ * `query` (table, CSV, JSON), byte sizes and one-line error messages. Pure
+ * functions, no I/O.
+ *
+ * Numbers follow the rules of the data model's reprs (`src/data/repr.ts`),
+ * the same in the three formats except for the precision:
+ *
+ * - a table is for reading: float32 to at most 7 significant digits,
+ *   float64 without the noise of the last bit, the fill value of an integer
+ *   variable as `nan`;
+ * - CSV and JSON keep full precision: every float32 reads back as the same
+ *   float32 (up to 9 digits), every float64 as the same float64 — except
+ *   values unpacked from integers (a column whose every value lies on a
+ *   decimal step, or with `scale_factor` in its attributes), written at the
+ *   precision of their packing (`183.167751`, not `183.16775099999998`),
+ *   which gives the packed integer back exactly; integers as stored.
+ *   `query --round` writes them as the table does.
+ *
+ * In every format NaN is `nan`, ±Infinity `inf`/`-inf` (`null` in JSON) and
+ * a missing datetime `NaT` (`null` in JSON). Datetimes are ISO 8601 with
+ * every digit of their unit in CSV and JSON, and in a table only the digits
+ * of the fraction of seconds some value of the column needs.
  *
  * @module
  */
 
-import { type DType, formatDatetime64, isDatetime, isTimedelta, NAT, timeUnit } from "../dtype.js";
+import type { Variable } from "../data/index.js";
+import { float32Text, type ValueStyle, valueJson, valueStyle, valueText } from "../data/repr.js";
+import type { DType } from "../dtype.js";
 import type { NDArray } from "../ndarray.js";
+
+export { float32Text };
 
 /** Where a value is rendered: an aligned table, a CSV cell or a JSON document. */
 export type Target = "table" | "csv" | "json";
@@ -18,47 +41,28 @@ export const TABLE_ITEMS = 3;
 /** Widest table cell, in characters; longer text is cut and ends with `…`. */
 export const TABLE_CELL_WIDTH = 40;
 
-/**
- * The shortest decimal text that reads back as the same float32 value
- * (`0.1` rather than `0.10000000149011612`), like numpy's `str` of a float32.
- */
-export function float32Text(value: number): string {
-  if (!Number.isFinite(value) || value === 0) return String(value);
-  for (let digits = 1; digits <= 9; digits++) {
-    const text = value.toPrecision(digits);
-    if (Math.fround(Number(text)) === value) return String(Number(text));
-  }
-  return String(value);
-}
-
-/** Text of one element of `dtype` for a table or a CSV cell (NaN, NaT as such). */
-export function scalarText(value: number | bigint | string | boolean, dtype: DType): string {
-  if (typeof value === "string") return value;
-  if (dtype === "bool") return value === true || value === 1 ? "true" : "false";
-  if (isDatetime(dtype)) return formatDatetime64(value as bigint, timeUnit(dtype));
-  if (isTimedelta(dtype)) return value === NAT ? "NaT" : `${String(value)} ${timeUnit(dtype)}`;
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (Number.isNaN(value)) return "NaN";
-  if (dtype === "float32") return float32Text(value);
-  return String(value);
+/** Text of one element of `dtype` for a table or a CSV cell, without the context of a column (see {@link Column}). */
+export function scalarText(
+  value: number | bigint | string | boolean,
+  dtype: DType,
+  precision: "display" | "exact" = "exact",
+): string {
+  return valueText(value, { dtype, precision });
 }
 
 /** Text of one element of `dtype` as a JSON value: NaN, ±Infinity and NaT → `null`; unsafe int64 → string. */
 export function scalarJson(value: number | bigint | string | boolean, dtype: DType): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (dtype === "bool") return value === true || value === 1 ? "true" : "false";
-  if (isDatetime(dtype))
-    return value === NAT ? "null" : JSON.stringify(formatDatetime64(value as bigint, timeUnit(dtype)));
-  if (isTimedelta(dtype) && value === NAT) return "null";
-  if (typeof value === "bigint") {
-    const safe = value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER);
-    return safe ? value.toString() : JSON.stringify(value.toString());
-  }
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (!Number.isFinite(value)) return "null";
-  if (dtype === "float32") return float32Text(value);
-  return String(value);
+  return valueJson(value, { dtype, precision: "exact" });
+}
+
+/** What a {@link Column} knows of its variable besides the values. */
+export interface ColumnOptions {
+  /** The variable's attributes (`scale_factor`/`add_offset` of a packed variable, `units`). */
+  attrs?: Readonly<Record<string, unknown>> | undefined;
+  /** The variable's fill value (an integer variable's is `nan` in tables). */
+  fillValue?: unknown;
+  /** Write CSV and JSON as the table does (float32 to 7 significant digits) instead of at full precision. */
+  round?: boolean;
 }
 
 /**
@@ -75,12 +79,24 @@ export class Column {
   readonly array: NDArray;
   /** Elements per row (1 for a 1-D variable). */
   readonly rowSize: number;
+  readonly #options: ColumnOptions;
+  readonly #styles = new Map<Target, ValueStyle>();
 
-  constructor(name: string, array: NDArray) {
+  constructor(name: string, array: NDArray, opts: ColumnOptions = {}) {
     this.name = name;
     this.dtype = array.dtype;
     this.array = array;
     this.rowSize = array.shape.slice(1).reduce((a, b) => a * b, 1);
+    this.#options = opts;
+  }
+
+  /** The column of a loaded variable, with its attributes and fill value. */
+  static of(name: string, variable: Variable, opts: { round?: boolean } = {}): Column {
+    return new Column(name, variable.array, {
+      attrs: variable.schema.attrs,
+      fillValue: variable.schema.fillValue,
+      ...opts,
+    });
   }
 
   /** Number of rows. */
@@ -91,8 +107,27 @@ export class Column {
   /** Whether a cell holds one element (right-aligned in tables when numeric). */
   get numeric(): boolean {
     return (
-      this.array.ndim === 1 && this.dtype !== "string" && this.dtype !== "bool" && !isDatetime(this.dtype)
+      this.array.ndim === 1 &&
+      this.dtype !== "string" &&
+      this.dtype !== "bool" &&
+      !this.dtype.startsWith("datetime64")
     );
+  }
+
+  /** How the values are written for `target` (looked for once over the whole column). */
+  style(target: Target): ValueStyle {
+    let style = this.#styles.get(target);
+    if (style === undefined) {
+      const table = target === "table";
+      style = valueStyle(this.dtype, this.array.data as ArrayLike<unknown>, {
+        precision: table || this.#options.round === true ? "display" : "exact",
+        attrs: this.#options.attrs,
+        fillValue: this.#options.fillValue,
+        mask: table,
+      });
+      this.#styles.set(target, style);
+    }
+    return style;
   }
 
   #element(flat: number): number | bigint | string | boolean {
@@ -101,13 +136,17 @@ export class Column {
 
   /** The cell of row `row` rendered for `target` (N-D rows: `[a, b, …]` truncated in tables, nested lists otherwise). */
   cell(row: number, target: Target): string {
-    const one = target === "json" ? scalarJson : scalarText;
-    if (this.array.ndim <= 1) return one(this.#element(row), this.dtype);
+    const style = this.style(target);
+    const one =
+      target === "json"
+        ? (v: number | bigint | string | boolean) => valueJson(v, style)
+        : (v: number | bigint | string | boolean) => valueText(v, style);
+    if (this.array.ndim <= 1) return one(this.#element(row));
     const start = row * this.rowSize;
     if (target === "table") {
       const shown = Math.min(this.rowSize, TABLE_ITEMS);
       const items: string[] = [];
-      for (let k = 0; k < shown; k++) items.push(one(this.#element(start + k), this.dtype));
+      for (let k = 0; k < shown; k++) items.push(one(this.#element(start + k)));
       if (this.rowSize > shown) items.push("…");
       return `[${items.join(", ")}]`;
     }
@@ -118,9 +157,7 @@ export class Column {
       const parts: string[] = [];
       for (let k = 0; k < n; k++) {
         parts.push(
-          axis === this.array.ndim - 1
-            ? one(this.#element(offset + k), this.dtype)
-            : nest(offset + k * stride, axis + 1),
+          axis === this.array.ndim - 1 ? one(this.#element(offset + k)) : nest(offset + k * stride, axis + 1),
         );
       }
       return `[${parts.join(sep)}]`;
@@ -179,55 +216,6 @@ export function renderTable(
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)]
     .map((l) => `${l}\n`)
     .join("");
-}
-
-/**
- * Python `repr` of a JSON-like value: `{'name': 'sequence', 'variables':
- * ['num'], 'dimension': 'num'}`; `None`, `True`, `False`; bigints as digits.
- */
-export function pyRepr(value: unknown): string {
-  if (value === null || value === undefined) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof value === "string") return pyString(value);
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "number") {
-    if (Number.isNaN(value)) return "nan";
-    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
-    return String(value);
-  }
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
-  if (ArrayBuffer.isView(value)) return pyRepr(Array.from(value as unknown as ArrayLike<number | bigint>));
-  if (typeof value === "object") {
-    const obj = value as { toJSON?: () => unknown };
-    if (typeof obj.toJSON === "function") return pyRepr(obj.toJSON());
-    return `{${Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => `${pyString(k)}: ${pyRepr(v)}`)
-      .join(", ")}}`;
-  }
-  return String(value);
-}
-
-/** Python `str` of a value: strings as they are, anything else as {@link pyRepr}. */
-export function pyStrOf(value: unknown): string {
-  return typeof value === "string" ? value : pyRepr(value);
-}
-
-/** Python `repr` of a string: single quotes unless the text holds `'` and no `"`. */
-export function pyString(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = "";
-  for (const ch of s) {
-    const code = ch.codePointAt(0) as number;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return quote + out + quote;
 }
 
 /** Megabytes (10^6 bytes) with two decimals: `12.35`. */

@@ -7,9 +7,9 @@
  */
 
 import { type Collection, openCollection } from "../collection/index.js";
+import { attrText } from "../data/repr.js";
 import { stringifyJson } from "../json.js";
 import { checkedPartitions } from "./consistency.js";
-import { pyRepr, pyStrOf } from "./format.js";
 import type { CliIO } from "./io.js";
 import { openSource } from "./source.js";
 
@@ -28,14 +28,14 @@ export function openReadOnly(url: string, signal?: AbortSignal): Promise<Collect
 
 /**
  * Prints the partitions matching the filter in natural key order: one path
- * per line, or `["a=1", "a=2"]` (Python `json.dump` spacing) and a newline.
+ * per line, or a JSON array on one line (`["a=1","a=2"]`) and a newline.
  *
  * @throws CollectionNotFoundError / StoreError (exit 2); ExpressionError for a bad filter (exit 1).
  */
 export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<number> {
   const col = (await openSource(url, io.signal ? { signal: io.signal } : {})).collection;
   const { paths: parts } = await checkedPartitions(col, url, opts.filter, io);
-  if (opts.json === true) io.stdout.write(`[${parts.map((p) => JSON.stringify(p)).join(", ")}]\n`);
+  if (opts.json === true) io.stdout.write(`${JSON.stringify(parts)}\n`);
   else for (const p of parts) io.stdout.write(`${p}\n`);
   return 0;
 }
@@ -83,20 +83,21 @@ export async function inspectInfo(
 }
 
 /**
- * The text form of `inspect` (BEHAVIOUR §16); the partitioning line is the
- * Python `repr` of its JSON object (`{'name': 'sequence', ...}`) and
- * attribute values are printed like Python's `str`.
+ * The text form of `inspect`: the partitioning as its JSON object on one
+ * line, each dimension's size (`unlimited` for the partitioning axis) and
+ * chunk length (`full` for the whole extent), each variable, and the
+ * attributes (strings as they are, other values as JSON-like text).
  */
 export function renderInspect(info: InspectInfo): string {
   const out: string[] = [
     `uri:          ${info.uri}`,
     `axis:         ${info.axis}`,
-    `partitioning: ${pyRepr(info.partitioning)}`,
+    `partitioning: ${stringifyJson(info.partitioning, { ensureAscii: false })}`,
     `partitions:   ${info.n_partitions}`,
     "dimensions:",
   ];
   for (const [name, d] of Object.entries(info.dimensions)) {
-    out.push(`  ${name}: size=${d.size ?? "None"} chunks=${d.chunks ?? "None"}`);
+    out.push(`  ${name}: size=${d.size ?? "unlimited"} chunks=${d.chunks ?? "full"}`);
   }
   out.push("variables:");
   for (const [name, v] of Object.entries(info.variables)) {
@@ -105,7 +106,7 @@ export function renderInspect(info: InspectInfo): string {
   const attrs = Object.entries(info.attrs);
   if (attrs.length > 0) {
     out.push("attrs:");
-    for (const [k, v] of attrs) out.push(`  ${k}: ${pyStrOf(v)}`);
+    for (const [k, v] of attrs) out.push(`  ${k}: ${attrText(v)}`);
   }
   if (info.view !== undefined) {
     out.unshift(`view:         ${info.view.uri}`, `reference:    ${info.view.reference}`);
@@ -120,7 +121,8 @@ export function renderInspect(info: InspectInfo): string {
 
 /**
  * Prints the summary of a collection: text, or with `json` a 2-space
- * indented JSON object (Python `json.dump(indent=2)`) and a newline. For a
+ * indented JSON object (UTF-8, `null` for an unlimited size or a chunk
+ * length spanning the whole extent) and a newline. For a
  * view, the summary of its base followed by the view's store, reference
  * and overlay variables (`view` in JSON).
  *
@@ -138,6 +140,8 @@ export async function inspect(url: string, opts: { json?: boolean }, io: CliIO):
     }
     info.view = { uri: source.view.store.rootUri, reference: source.view.reference.uri, variables };
   }
-  io.stdout.write(opts.json === true ? `${stringifyJson(info, { indent: 2 })}\n` : renderInspect(info));
+  io.stdout.write(
+    opts.json === true ? `${stringifyJson(info, { indent: 2, ensureAscii: false })}\n` : renderInspect(info),
+  );
   return 0;
 }

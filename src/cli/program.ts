@@ -130,7 +130,9 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--filter <expr>", "partition filter")
     .option("--variables <names>", "comma-separated variables to print, in order", nameList)
     .addOption(
-      new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"),
+      new Option("--format <format>", "output format")
+        .choices(["table", "csv", "json", "parquet", "arrow"])
+        .default("table"),
     )
     .option(
       "--limit <n>",
@@ -143,6 +145,11 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
       "column=value or column=a,b (membership) on the index's key columns; repeatable (AND)",
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
+    .option("--long", "one row per cell, a column per dimension (default when a dimension has a coordinate)")
+    .option("--no-long", "one row per index of the partitioning dimension, N-D values as lists")
+    .option("-o, --output <file>", "write to this file (parquet, arrow need one; - = stdout if no terminal)")
+    .option("--summary", "print per variable the valid count, min, max, mean and units instead of the rows")
+    .option("--round", "write CSV/JSON numbers as the table shows them (default: full precision)")
     .action(
       async (
         url: string,
@@ -153,6 +160,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
           limit?: number;
           index?: string;
           where?: string[];
+          long?: boolean;
+          output?: string;
+          summary?: boolean;
+          round?: boolean;
         },
       ) => setCode(await (await import("./query.js")).query(url, o, io)),
     );
@@ -412,9 +423,7 @@ export async function main(): Promise<never> {
   const interrupt = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write(
-      "\ninterrupting: stopping at a safe point (press Ctrl-C again to exit at once)\n",
-    );
+    process.stderr.write("\ninterrupting: stopping at a safe point (press Ctrl-C again to exit at once)\n");
     controller.abort();
   };
   process.on("SIGINT", interrupt);

@@ -9,6 +9,11 @@
  * that do not span the partitioning dimension first (immutable variables
  * such as a fixed coordinate) have no value per row and are left out.
  *
+ * Gridded data, or `--long`, gives the long format of xarray's
+ * `to_dataframe()` instead: one row per cell, a column per dimension (see
+ * `long-format.ts`). `--format parquet|arrow --output FILE` writes the rows
+ * as a Parquet or Arrow IPC file (see `export.ts`).
+ *
  * Partitions are read one at a time and reading stops once `--limit` rows
  * are out, so memory stays bounded by one partition. With `--index FILE
  * --where col=v`, only the rows the index selects are read (the chunks
@@ -18,17 +23,18 @@
  */
 
 import type { RowSelection } from "../collection/index.js";
-import type { Dataset } from "../data/index.js";
-import type { NDArray } from "../ndarray.js";
+import type { Variable } from "../data/index.js";
 import type { DatasetSchema } from "../schema/index.js";
 import { checkedPartitions } from "./consistency.js";
+import { checkOutput, isExportFormat, openOutput } from "./export.js";
 import { Column, csvLine, jsonRow, renderTable, TABLE_CELL_WIDTH, truncate } from "./format.js";
 import { type CliIO, UsageError } from "./io.js";
+import { planLayout } from "./long-format.js";
 import { progressBar } from "./progress.js";
 import { openSource } from "./source.js";
 
 /** Output formats of {@link query}. */
-export type QueryFormat = "table" | "csv" | "json";
+export type QueryFormat = "table" | "csv" | "json" | "parquet" | "arrow";
 
 /** Rows shown by a table when `--limit` is not given. */
 export const DEFAULT_TABLE_LIMIT = 20;
@@ -47,6 +53,14 @@ export interface QueryOptions {
   index?: string;
   /** `column=value[,value…]` conditions on the index's key columns (AND across conditions). */
   where?: readonly string[];
+  /** CSV and JSON numbers as the table shows them (float32 to 7 significant digits) instead of full precision. */
+  round?: boolean;
+  /** Print one line per variable (valid count, min, max, mean, units) instead of the rows: see `summary.ts`. */
+  summary?: boolean;
+  /** `true`: long format (a row per cell); `false`: a row per index of the partitioning dimension; default: long for gridded data (see `long-format.ts`). */
+  long?: boolean;
+  /** Write to this file instead of stdout (required for `parquet` and `arrow`; `-`: stdout). */
+  output?: string;
 }
 
 /**
@@ -80,8 +94,8 @@ export function parseWhere(conditions: readonly string[]): Record<string, Array<
  * The variable paths printed as columns, in order, from the schema of a
  * collection or a view (base and overlay variables).
  *
- * @throws UsageError naming the variables that are not in the schema,
- *   or that have no value per row (do not span the partitioning dimension first).
+ * @throws UsageError naming the variables that are not in the schema
+ *   (whether the others fit the output's layout is `planLayout`'s call).
  */
 export function selectColumns(
   source: { readonly schema: DatasetSchema; readonly dimension: string },
@@ -99,12 +113,6 @@ export function selectColumns(
       `unknown variable(s) ${unknown.map((n) => `'${n}'`).join(", ")} in --variables; the collection has ${[...all.keys()].join(", ")}`,
     );
   }
-  const noRows = names.filter((n) => all.get(n)?.dimensions[0] !== dim);
-  if (noRows.length > 0) {
-    throw new UsageError(
-      `variable(s) ${noRows.map((n) => `'${n}'`).join(", ")} do not run along the partitioning dimension '${dim}' and have no value per row`,
-    );
-  }
   return [...new Set(names)];
 }
 
@@ -112,11 +120,14 @@ export function selectColumns(
  * The columns of one partition, in the order of `paths`; `undefined` for a
  * variable the partition does not hold (printed empty, or `null` in JSON).
  */
-function columnsOf(ds: Dataset, paths: readonly string[]): Array<Column | undefined> {
-  const vars = ds.allVariables();
+function columnsOf(
+  vars: ReadonlyMap<string, Variable>,
+  paths: readonly string[],
+  round = false,
+): Array<Column | undefined> {
   return paths.map((path) => {
     const v = vars.get(path);
-    return v === undefined || v.data === null ? undefined : new Column(path, v.data as NDArray);
+    return v === undefined || v.data === null ? undefined : Column.of(path, v, { round });
   });
 }
 
@@ -190,17 +201,30 @@ function tableSink(io: CliIO, header: readonly string[], limit: number): RowSink
  * - `json`: an array of row objects, one per line; int64 values as numbers
  *   when within ±(2^53 − 1), strings otherwise; NaN, ±Infinity and NaT as
  *   `null`; datetimes as ISO strings; N-D rows as nested arrays.
+ * - `parquet`, `arrow`: a file (`--output`) of flat columns, in long format
+ *   when the variables have more dimensions than the partitioning one.
  *
- * @throws UsageError (exit 1) for a bad `--variables` list; ExpressionError
+ * With `--output FILE`, the text formats write to the file as well; a file
+ * left by a failed query is removed.
+ *
+ * @throws UsageError (exit 1) for a bad `--variables` list, a layout or an
+ *   output that does not fit (see `planLayout`, `checkOutput`); ExpressionError
  *   (exit 1) for a bad filter; CollectionNotFoundError / StoreError (exit 2).
  */
 export async function query(url: string, opts: QueryOptions, io: CliIO): Promise<number> {
+  if (opts.summary === true) return (await import("./summary.js")).summary(url, opts, io);
   const format = opts.format ?? "table";
+  checkOutput(format, opts.output, io);
   if ((opts.index === undefined) !== (opts.where === undefined || opts.where.length === 0)) {
     throw new UsageError("--index and --where go together: --index FILE --where column=value");
   }
   const source = await openSource(url, io.signal ? { signal: io.signal } : {});
   const paths = selectColumns(source, opts.variables);
+  const layout = planLayout(source.schema, source.dimension, paths, {
+    ...(opts.long === undefined ? {} : { long: opts.long }),
+    flat: isExportFormat(format),
+    format,
+  });
   let rows: RowSelection | undefined;
   if (opts.index !== undefined) {
     const { Indexer } = await import("../indexing/index.js");
@@ -217,12 +241,15 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
   }
   const { fromStore } = await checkedPartitions(source.collection, url, opts.filter, io);
   const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
+  const output = await openOutput(format, opts.output, layout, io);
+  const out = output.io;
+  const header = layout.header;
   const sink =
     format === "csv"
-      ? csvSink(io, paths)
+      ? csvSink(out, header)
       : format === "json"
-        ? jsonSink(io, paths)
-        : tableSink(io, paths, limit);
+        ? jsonSink(out, header)
+        : tableSink(out, header, limit);
   const bar = progressBar(io.stderr, "query");
   let written = 0;
   let more = false;
@@ -230,27 +257,41 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
     const signal = io.signal;
     const partitions = source.iterate({
       filters: opts.filter ?? null,
-      variables: paths,
+      variables: layout.read,
       fromStore,
       ...(rows === undefined ? {} : { rows }),
       onProgress: (p) => bar.update(p),
       ...(signal ? { signal } : {}),
     });
     outer: for await (const [, ds] of partitions) {
-      const columns = columnsOf(ds, paths);
-      const rows = columns.find((c) => c !== undefined)?.length ?? 0;
-      for (let i = 0; i < rows; i++) {
-        if (written >= limit) {
-          more = true;
-          break outer;
+      for (const slice of layout.slices(ds)) {
+        const columns = columnsOf(slice, header, opts.round === true);
+        const rows = columns.find((c) => c !== undefined)?.length ?? 0;
+        if (output.table !== undefined) {
+          const n = Math.min(rows, limit - written);
+          const arrays = columns.map((c) => c?.array);
+          await output.table.write(arrays, n);
+          written += n;
+          if (written >= limit) break outer;
+          continue;
         }
-        sink.row(columns, i);
-        written += 1;
+        for (let i = 0; i < rows; i++) {
+          if (written >= limit) {
+            more = true;
+            break outer;
+          }
+          sink.row(columns, i);
+          written += 1;
+        }
       }
     }
+  } catch (err) {
+    await output.discard();
+    throw err;
   } finally {
     bar.stop();
   }
-  sink.end(more);
+  if (output.table === undefined) sink.end(more);
+  await output.close();
   return 0;
 }

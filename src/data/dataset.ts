@@ -249,8 +249,8 @@ export class Dataset extends Group {
     return new Dataset(parts.schema, vars, null, parts.attrs);
   }
 
-  protected override reprClassName(): string {
-    return "zcollection.data.dataset.Dataset";
+  protected override reprHeader(): string {
+    return "<Dataset>";
   }
 }
 

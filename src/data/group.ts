@@ -10,14 +10,7 @@ import { type AttrValue, cleanAttrs, copyAttrs } from "../schema/attrs.js";
 import type { Dimension } from "../schema/dimension.js";
 import { GroupSchema } from "../schema/group.js";
 import { splitPath } from "../schema/path.js";
-import {
-  attributeLines,
-  columnWidth,
-  cutLine,
-  formatBytes,
-  formatDimensions,
-  numpyDtypeName,
-} from "./repr.js";
+import { alignedLines, attributeLines, cutLine, formatBytes, formatDimensions, MAX_LINE } from "./repr.js";
 import { Variable } from "./variable.js";
 
 /** Variables given to a group: a mapping (key = entry name) or an iterable (each variable's own name). */
@@ -345,47 +338,50 @@ export class Group {
     return g === undefined ? false : g.#variables.has(leaf);
   }
 
-  /** The `{module}.{Class}` printed in the repr header. */
-  protected reprClassName(): string {
-    return "zcollection.data.group.Group";
+  /** The header of the repr: `<Group /data_01>` (`<Dataset>` for a dataset). */
+  protected reprHeader(): string {
+    return `<Group ${this.longName()}>`;
   }
 
   /**
-   * Multi-line repr (BEHAVIOUR §5.4): header with the subtree size, own
-   * dimensions, data variables, attributes and child groups; lines cut at
-   * 120 characters.
+   * Multi-line repr, in the manner of xarray: the header with the size of
+   * the subtree, the own dimensions, one aligned line per variable (name,
+   * dimensions, dtype, size, a preview of its first and last values), the
+   * attributes and one line per child group; lines cut at 120 characters.
    */
   toString(): string {
     const lines = [
-      `<${this.reprClassName()} '${this.longName()}'> Size: ${formatBytes(this.nbytes)}`,
-      `  Dimensions: ${formatDimensions(this.dimensions)}`,
+      `${this.reprHeader()} Size: ${formatBytes(this.nbytes)}`,
+      `Dimensions:  ${formatDimensions(this.dimensions)}`,
       "Data variables:",
     ];
     if (this.#variables.size === 0) lines.push("    <empty>");
-    const w = columnWidth(this.#variables.keys());
-    for (const [k, v] of this.#variables) {
-      const dims = `(${v.dimensions.join(", ")})`;
-      lines.push(
-        cutLine(
-          `    ${k.padEnd(w)} ${dims.padEnd(24)} ${numpyDtypeName(v.dtype).padEnd(10)} ${formatBytes(v.nbytes).padStart(10)}  ${v.dataTag()}`,
-        ),
-      );
-    }
+    const rows = [...this.#variables].map(([k, v]) => [
+      k,
+      `(${v.dimensions.join(", ")})`,
+      v.dtype,
+      formatBytes(v.nbytes),
+    ]);
+    const fixed = alignedLines(rows, [false, false, false, true]);
+    [...this.#variables.values()].forEach((v, i) => {
+      const head = fixed[i] as string;
+      lines.push(`${head}  ${v.preview(Math.max(20, MAX_LINE - [...head].length - 2))}`);
+    });
     if (Object.keys(this.attrs).length > 0) lines.push("Attributes:", ...attributeLines(this.attrs));
     if (this.#groups.size > 0) {
       lines.push("Groups:");
-      const gw = columnWidth(this.#groups.keys());
-      for (const [k, g] of this.#groups) {
+      const groupRows = [...this.#groups].map(([k, g]) => {
         const nv = g.#variables.size;
         const ng = g.#groups.size;
-        lines.push(
-          cutLine(
-            `    ${k.padEnd(gw)} ${formatBytes(g.nbytes).padStart(10)}  (${nv} variable${nv === 1 ? "" : "s"}, ${ng} subgroup${ng === 1 ? "" : "s"})`,
-          ),
-        );
-      }
+        return [
+          k,
+          formatBytes(g.nbytes),
+          `(${nv} variable${nv === 1 ? "" : "s"}, ${ng} subgroup${ng === 1 ? "" : "s"})`,
+        ];
+      });
+      lines.push(...alignedLines(groupRows, [false, true, false]));
     }
-    return lines.join("\n");
+    return lines.map((l) => cutLine(l)).join("\n");
   }
 
   /** Node's `util.inspect` / `console.log` show {@link toString}. */

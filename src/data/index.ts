@@ -11,15 +11,26 @@ export { type ArraysInput, Dataset, type DatasetOptions, rebuildDataset } from "
 export { entriesOf, Group, type GroupsInput, type VariablesInput } from "./group.js";
 export { DerivedLazyArray, isLazyArray, type LazyArray } from "./lazy.js";
 export {
+  alignedLines,
   attributeLines,
-  columnWidth,
+  attrText,
   cutLine,
+  DISPLAY_DIGITS,
+  float32Text,
+  float64Text,
   formatBytes,
   formatDimensions,
-  numpyDtypeName,
-  pythonFloatRepr,
-  pythonRepr,
-  pythonStringRepr,
+  fractionDigits,
+  gridDecimals,
+  MAX_LINE,
+  type Precision,
+  packingDecimals,
+  previewValues,
+  type StyleOptions,
+  type ValueStyle,
+  valueJson,
+  valueStyle,
+  valueText,
 } from "./repr.js";
 export { concatAlong, concatRows, sliceAlong, sliceRows, takeAlong, takeRows } from "./rows.js";
 export { Variable, type VariableData, type VariableInput } from "./variable.js";

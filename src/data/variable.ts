@@ -11,7 +11,7 @@ import { type AttrValue, copyAttrs } from "../schema/attrs.js";
 import type { FillValue } from "../schema/fill.js";
 import { VariableSchema } from "../schema/variable.js";
 import { isLazyArray, type LazyArray } from "./lazy.js";
-import { attributeLines, formatBytes, formatDimensions, numpyDtypeName } from "./repr.js";
+import { attributeLines, cutLine, formatBytes, formatDimensions, MAX_LINE, previewValues } from "./repr.js";
 
 /** Data a {@link Variable} holds: loaded, lazy, or none. */
 export type VariableData = NDArray | LazyArray | null;
@@ -169,27 +169,33 @@ export class Variable {
     return new Variable(schema, this.data);
   }
 
-  /** The data tag of the repr: `NDArray<size=…>`, `LazyArray<size=…>` or `<no data>` (BEHAVIOUR §5.4, adapted). */
-  dataTag(): string {
+  /**
+   * The values line of a repr, at most `width` characters: the first and
+   * last values (`0.1 0.2 0.3 … nan nan 7`, fill values as `nan`/`NaT`),
+   * `<not loaded>` for lazy data or `<no data>`.
+   */
+  preview(width = MAX_LINE): string {
     if (this.data === null) return "<no data>";
-    if (this.data instanceof NDArray) return `NDArray<size=${formatBytes(this.data.nbytes)}>`;
-    return `LazyArray<size=${formatBytes(this.nbytes)}>`;
+    if (!(this.data instanceof NDArray)) return "<not loaded>";
+    return previewValues(this.data, { attrs: this.schema.attrs, fillValue: this.schema.fillValue }, width);
   }
 
   /**
-   * Multi-line repr (BEHAVIOUR §5.4):
-   * `<zcollection.data.variable.Variable (time: 5) int64> Size: 40 B`, the
-   * data tag, and the attributes.
+   * Multi-line repr: `<Variable name (time: 5, x: 4) float32> Size: 80 B`
+   * (dimension names alone without data), a preview of the values, and the
+   * attributes.
    */
   toString(): string {
-    const dims = this.schema.dimensions.map((d, i) => [d, this.data?.shape[i] as number] as const);
-    const shown = this.data === null ? [] : dims;
+    const dims =
+      this.data === null
+        ? `(${this.schema.dimensions.join(", ")})`
+        : formatDimensions(this.schema.dimensions.map((d, i) => [d, this.data?.shape[i] as number] as const));
     const lines = [
-      `<zcollection.data.variable.Variable ${formatDimensions(shown)} ${numpyDtypeName(this.dtype)}> Size: ${formatBytes(this.nbytes)}`,
-      `  ${this.dataTag()}`,
+      cutLine(`<Variable ${this.name} ${dims} ${this.dtype}> Size: ${formatBytes(this.nbytes)}`),
+      `  ${this.preview(MAX_LINE - 2)}`,
     ];
     if (Object.keys(this.schema.attrs).length > 0) {
-      lines.push("  Attributes:", ...attributeLines(this.schema.attrs));
+      lines.push("Attributes:", ...attributeLines(this.schema.attrs));
     }
     return lines.join("\n");
   }

@@ -58,7 +58,7 @@ describe("read commands", () => {
     // natural key order: num=2 before num=10
     assert.equal(ls?.stdout, "num=0\nnum=1\nnum=2\nnum=10\n");
     ok(lsJson as CliResult, "ls --json");
-    assert.equal(lsJson?.stdout, '["num=1", "num=2", "num=10"]\n');
+    assert.equal(lsJson?.stdout, '["num=1","num=2","num=10"]\n');
 
     ok(inspect as CliResult, "inspect");
     assert.equal(
@@ -66,11 +66,11 @@ describe("read commands", () => {
       [
         `uri:          file://${col}`,
         "axis:         num",
-        "partitioning: {'name': 'sequence', 'variables': ['num'], 'dimension': 'num'}",
+        'partitioning: {"name":"sequence","variables":["num"],"dimension":"num"}',
         "partitions:   4",
         "dimensions:",
-        "  num: size=None chunks=4",
-        "  x: size=2 chunks=None",
+        "  num: size=unlimited chunks=4",
+        "  x: size=2 chunks=full",
         "variables:",
         "  num: int64 (num)",
         "  t: datetime64[s] (num)",
@@ -110,7 +110,7 @@ describe("read commands", () => {
       },
       attrs: { title: "demo" },
     });
-    // Python's json.dump(indent=2) layout
+    // indented by 2 spaces
     assert.ok(
       inspectJson?.stdout.startsWith(
         `{\n  "uri": "file://${col}",\n  "axis": "num",\n  "partitioning": {\n    "name": "sequence",`,
@@ -123,7 +123,7 @@ describe("read commands", () => {
       [
         "num,t,v,s,big,g/w",
         '0,1970-01-01T00:00:00,"[0.1, 1]","a,b",1152921504606846976,7',
-        '0,1970-01-01T00:00:01,"[2, NaN]","say ""hi""",-5,-1',
+        '0,1970-01-01T00:00:01,"[2, nan]","say ""hi""",-5,-1',
         '1,1970-01-02T00:00:00,"[3, 4]",plain,9007199254740991,0',
         '2,1970-01-03T00:00:00,"[5, 6]",,0,32767',
         '10,NaT,"[7, 8]",x,-9007199254740993,3',
@@ -149,7 +149,7 @@ describe("read commands", () => {
         "num  v         s",
         "---  --------  --------",
         "  0  [0.1, 1]  a,b",
-        '  0  [2, NaN]  say "hi"',
+        '  0  [2, nan]  say "hi"',
         "(first 2 rows shown; use --limit to see more)",
         "",
       ].join("\n"),

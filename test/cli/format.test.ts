@@ -14,8 +14,6 @@ import {
   float32Text,
   jsonRow,
   oneLine,
-  pyRepr,
-  pyStrOf,
   renderTable,
   scalarJson,
   scalarText,
@@ -47,13 +45,21 @@ describe("cell rendering", () => {
       const f = Math.fround(v);
       assert.equal(Math.fround(Number(float32Text(f))), f);
     }
+    // On display: at most 7 significant digits.
+    assert.equal(float32Text(Math.fround(1 / 3), "display"), "0.3333333");
+    assert.equal(float32Text(Math.fround(123456.789), "display"), "123456.8");
+    assert.equal(float32Text(Math.fround(0.1), "display"), "0.1");
+    assert.equal(float32Text(Math.fround(16777216), "display"), "16777220");
+    assert.equal(float32Text(Number.NaN), "nan");
+    assert.equal(float32Text(Number.NEGATIVE_INFINITY, "display"), "-inf");
   });
 
   it("renders every dtype for tables/CSV and for JSON", () => {
     const cases: Array<[number | bigint | string, Parameters<typeof scalarText>[1], string, string]> = [
       [1.5, "float64", "1.5", "1.5"],
-      [Number.NaN, "float64", "NaN", "null"],
-      [Number.POSITIVE_INFINITY, "float64", "Infinity", "null"],
+      [Number.NaN, "float64", "nan", "null"],
+      [Number.POSITIVE_INFINITY, "float64", "inf", "null"],
+      [183.16775099999998, "float64", "183.16775099999998", "183.16775099999998"],
       [Math.fround(0.2), "float32", "0.2", "0.2"],
       [-7, "int16", "-7", "-7"],
       [2n ** 60n, "int64", "1152921504606846976", '"1152921504606846976"'],
@@ -80,7 +86,7 @@ describe("cell rendering", () => {
     assert.equal(col.length, 2);
     assert.equal(col.numeric, false);
     assert.equal(col.cell(0, "table"), "[1, 2, 3, …]");
-    assert.equal(col.cell(1, "csv"), "[[NaN, 6], [7, 8]]");
+    assert.equal(col.cell(1, "csv"), "[[nan, 6], [7, 8]]");
     assert.equal(col.cell(1, "json"), "[[null,6],[7,8]]");
     const short = new Column("p", NDArray.from(new Int8Array([1, 2, 3, 4]), { shape: [2, 2] }));
     assert.equal(short.cell(1, "table"), "[3, 4]");
@@ -110,18 +116,97 @@ describe("cell rendering", () => {
     assert.equal(truncate("abc", 4), "abc");
   });
 
-  it("prints JSON values as Python would", () => {
-    assert.equal(
-      pyRepr({ name: "sequence", variables: ["cycle", "pass"], dimension: "num", size: 10, start: null }),
-      "{'name': 'sequence', 'variables': ['cycle', 'pass'], 'dimension': 'num', 'size': 10, 'start': None}",
-    );
-    assert.equal(
-      pyRepr([true, false, 2n ** 70n, Number.NaN, "it's"]),
-      `[True, False, 1180591620717411303424, nan, "it's"]`,
-    );
-    assert.equal(pyStrOf("plain text"), "plain text");
-    assert.equal(pyStrOf([1, 2]), "[1, 2]");
+  it("puts a message on one line", () => {
     assert.equal(oneLine("first\n  second\r\nthird "), "first second third");
+  });
+});
+
+describe("numbers as a scientist reads them", () => {
+  it("writes float64 unpacked from integers at the precision of the packing, in every format", () => {
+    // What CF unpacking of int32 longitudes with scale_factor 1e-6 gives: 183167751 * 1e-6.
+    const lon = new Float64Array([183167751 * 1e-6, 183297410 * 1e-6, 348566881 * 1e-6, Number.NaN]);
+    assert.equal(lon[0], 183.16775099999998);
+    const inferred = new Column("lon", NDArray.from(lon));
+    const declared = new Column("lon", NDArray.from(lon), {
+      attrs: { scale_factor: 1e-6, units: "degrees_east" },
+    });
+    for (const col of [inferred, declared]) {
+      assert.equal(col.cell(0, "table"), "183.167751");
+      assert.equal(col.cell(0, "csv"), "183.167751");
+      assert.equal(col.cell(0, "json"), "183.167751");
+      assert.equal(col.cell(1, "csv"), "183.29741");
+      assert.equal(col.cell(3, "csv"), "nan");
+      assert.equal(col.cell(3, "json"), "null");
+      // The text gives the packed integer back exactly.
+      assert.equal(Math.round(Number(col.cell(2, "csv")) / 1e-6), 348566881);
+    }
+    assert.equal(declared.style("csv").decimals, 6);
+    assert.equal(inferred.style("csv").decimals, 6);
+  });
+
+  it("keeps full precision in CSV/JSON for float64 of full precision, and drops last-bit noise in tables", () => {
+    // CryoSat-2 latitudes: nadir points (7 decimals, 1 ulp of noise) next to computed POCA points.
+    const lat = new Float64Array([75.39275219999999, 76.14058246774137, 0.1 + 0.2]);
+    const col = new Column("latitude", NDArray.from(lat));
+    assert.equal(col.style("csv").decimals, undefined);
+    assert.equal(col.cell(0, "csv"), "75.39275219999999");
+    assert.equal(col.cell(1, "csv"), "76.14058246774137");
+    assert.equal(col.cell(2, "json"), "0.30000000000000004");
+    assert.equal(col.cell(0, "table"), "75.3927522");
+    assert.equal(col.cell(1, "table"), "76.14058246774137");
+    assert.equal(col.cell(2, "table"), "0.3");
+    for (let i = 0; i < lat.length; i++) assert.equal(Number(col.cell(i, "csv")), lat[i]);
+  });
+
+  it("writes float32 with up to 9 digits in CSV/JSON, 7 in tables or with --round", () => {
+    const a = NDArray.from(new Float32Array([1 / 3, 0.1, 2.5e-8]));
+    const full = new Column("x", a);
+    const rounded = new Column("x", a, { round: true });
+    assert.deepEqual(
+      [0, 1, 2].map((i) => full.cell(i, "csv")),
+      ["0.33333334", "0.1", "2.5e-8"],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => full.cell(i, "table")),
+      ["0.3333333", "0.1", "2.5e-8"],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => rounded.cell(i, "csv")),
+      ["0.3333333", "0.1", "2.5e-8"],
+    );
+    assert.equal(rounded.cell(0, "json"), "0.3333333");
+  });
+
+  it("shows the fill value of an integer variable as nan in tables only", () => {
+    const flags = new Column("surface_type", NDArray.from(new Int8Array([0, 127, 3])), { fillValue: 127 });
+    assert.deepEqual(
+      [0, 1, 2].map((i) => flags.cell(i, "table")),
+      ["0", "nan", "3"],
+    );
+    assert.equal(flags.cell(1, "csv"), "127");
+    assert.equal(flags.cell(1, "json"), "127");
+    const big = new Column("n", NDArray.from(new BigInt64Array([5n, -1n]), { dtype: "int64" }), {
+      fillValue: -1n,
+    });
+    assert.equal(big.cell(1, "table"), "nan");
+    assert.equal(big.cell(1, "csv"), "-1");
+  });
+
+  it("cuts the fraction of seconds to what the column needs in tables, keeps every digit in CSV/JSON", () => {
+    const whole = NDArray.from(new BigInt64Array([1_617_410_457_000_000_000n, NAT]), {
+      dtype: "datetime64[ns]",
+    });
+    const micro = NDArray.from(new BigInt64Array([1_011_074_826_819_279_000n, 1_011_074_827_838_856_000n]), {
+      dtype: "datetime64[ns]",
+    });
+    const nano = NDArray.from(new BigInt64Array([1n, 2_000_000_000n]), { dtype: "datetime64[ns]" });
+    assert.equal(new Column("t", whole).cell(0, "table"), "2021-04-03T00:40:57");
+    assert.equal(new Column("t", whole).cell(1, "table"), "NaT");
+    assert.equal(new Column("t", whole).cell(0, "csv"), "2021-04-03T00:40:57.000000000");
+    assert.equal(new Column("t", whole).cell(0, "json"), '"2021-04-03T00:40:57.000000000"');
+    assert.equal(new Column("t", whole, { round: true }).cell(0, "csv"), "2021-04-03T00:40:57");
+    assert.equal(new Column("t", micro).cell(0, "table"), "2002-01-15T06:07:06.819279");
+    assert.equal(new Column("t", nano).cell(1, "table"), "1970-01-01T00:00:02.000000000");
   });
 });
 

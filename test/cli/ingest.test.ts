@@ -341,7 +341,7 @@ describe("ingest", { concurrency: 2 }, () => {
     ]);
     assert.equal(
       assertOk(ls, "ls").stdout,
-      '["cycle_number=14/pass_number=191", "cycle_number=14/pass_number=192"]\n',
+      '["cycle_number=14/pass_number=191","cycle_number=14/pass_number=192"]\n',
     );
     const info = JSON.parse(assertOk(inspect, "inspect").stdout);
     assert.equal(info.axis, "time");

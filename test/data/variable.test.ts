@@ -128,26 +128,24 @@ describe("Variable (BEHAVIOUR §5.1)", () => {
     assert.equal(v.attrs.units, "W");
   });
 
-  it("prints the repr of BEHAVIOUR §5.4 (data tags adapted)", () => {
+  it("prints a repr with its values, fill values as nan", () => {
     const v = new Variable(f32, NDArray.from(new Float32Array(20), { shape: [5, 4] }));
     const expected = [
-      "<zcollection.data.variable.Variable (time: 5, x: 4) float32> Size: 80 B",
-      "  NDArray<size=80 B>",
-      "  Attributes:",
-      "    units   : 'W'",
-      "    scale   : 0.5",
+      "<Variable power (time: 5, x: 4) float32> Size: 80 B",
+      "  0 0 0 … 0 0 0",
+      "Attributes:",
+      "    units: W",
+      "    scale: 0.5",
     ].join("\n");
     assert.equal(v.toString(), expected);
     assert.equal(String(v), expected);
     assert.equal(inspect(v), expected);
     const lazy = new Variable(i16, counting(NDArray.from(new Int16Array(3))));
+    assert.equal(lazy.toString(), "<Variable flag (time: 3) int16> Size: 6 B\n  <not loaded>");
+    assert.equal(new Variable(i16, null).toString(), "<Variable flag (time) int16> Size: 0 B\n  <no data>");
     assert.equal(
-      lazy.toString(),
-      "<zcollection.data.variable.Variable (time: 3) int16> Size: 6 B\n  LazyArray<size=6 B>",
-    );
-    assert.equal(
-      new Variable(i16, null).toString(),
-      "<zcollection.data.variable.Variable () int16> Size: 0 B\n  <no data>",
+      new Variable(i16, new Int16Array([4, -1, 7])).toString(),
+      "<Variable flag (time: 3) int16> Size: 6 B\n  4 nan 7",
     );
   });
 });
