@@ -54,8 +54,8 @@ import * as partitioning from "../partitioning/index.js";
 import { Schema } from "../schema/index.js";
 import { CountingStore, type StoreCounts } from "../store/counting.js";
 import { openStore, parseStoreUrl } from "../store/open.js";
-import { shutdownCodecPool } from "../zarr/compression/index.js";
 import { zstdBackend } from "../zarr/compression/zstd.js";
+import { positiveIntegerOption, runWhenInvoked } from "./entry.js";
 import { rawFileThroughput, rawZstdThroughput } from "./raw.js";
 import { normalFloat32 } from "./zarr.js";
 
@@ -504,14 +504,6 @@ function report(
   }
 }
 
-function optionalInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new RangeError(`${name} must be a positive integer; got '${value}'`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -529,9 +521,9 @@ async function main(argv: string[]): Promise<void> {
   if (values.store !== undefined) opts.store = values.store;
   if (values.json !== undefined) opts.json = values.json;
   if (values.profile !== undefined) opts.profile = values.profile;
-  const partitions = optionalInt(values.partitions, "--partitions");
-  const rows = optionalInt(values.rows, "--rows");
-  const width = optionalInt(values.width, "--width");
+  const partitions = positiveIntegerOption(values.partitions, "--partitions");
+  const rows = positiveIntegerOption(values.rows, "--rows");
+  const width = positiveIntegerOption(values.width, "--width");
   if (partitions !== undefined) opts.partitions = partitions;
   if (rows !== undefined) opts.rows = rows;
   if (width !== undefined) opts.width = width;
@@ -544,16 +536,4 @@ async function main(argv: string[]): Promise<void> {
   await runBench(opts);
 }
 
-const invoked = process.argv[1] ?? "";
-if (invoked.endsWith("bench/collection.js") || invoked.endsWith("bench/collection.ts")) {
-  main(process.argv.slice(2))
-    .then(async () => {
-      await shutdownCodecPool();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err instanceof Error ? `error: ${err.message}` : err);
-      await shutdownCodecPool();
-      process.exit(2);
-    });
-}
+runWhenInvoked("collection", main);

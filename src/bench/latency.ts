@@ -52,8 +52,8 @@ import { Schema } from "../schema/index.js";
 import { LatencyStore } from "../store/latency.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
-import { shutdownCodecPool } from "../zarr/compression/index.js";
 import { monthlyTimes } from "./collection.js";
+import { runWhenInvoked } from "./entry.js";
 import { normalFloat32 } from "./zarr.js";
 
 /** Options of {@link runLatencyBench}. */
@@ -373,16 +373,4 @@ async function main(argv: string[]): Promise<void> {
   await runLatencyBench(opts);
 }
 
-const invoked = process.argv[1] ?? "";
-if (invoked.endsWith("bench/latency.js") || invoked.endsWith("bench/latency.ts")) {
-  main(process.argv.slice(2))
-    .then(async () => {
-      await shutdownCodecPool();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err instanceof Error ? `error: ${err.message}` : err);
-      await shutdownCodecPool();
-      process.exit(2);
-    });
-}
+runWhenInvoked("latency", main);

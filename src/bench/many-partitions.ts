@@ -51,7 +51,7 @@ import * as partitioning from "../partitioning/index.js";
 import { type DatasetSchema, Schema } from "../schema/index.js";
 import { CountingStore, type StoreCounts } from "../store/counting.js";
 import { openStore } from "../store/open.js";
-import { shutdownCodecPool } from "../zarr/compression/index.js";
+import { runWhenInvoked } from "./entry.js";
 
 /** Options of {@link runManyPartitions}. */
 export interface ManyPartitionsOptions {
@@ -500,16 +500,4 @@ async function main(argv: string[]): Promise<void> {
   await runManyPartitions(opts);
 }
 
-const invoked = process.argv[1] ?? "";
-if (invoked.endsWith("bench/many-partitions.js") || invoked.endsWith("bench/many-partitions.ts")) {
-  main(process.argv.slice(2))
-    .then(async () => {
-      await shutdownCodecPool();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err instanceof Error ? `error: ${err.message}` : err);
-      await shutdownCodecPool();
-      process.exit(2);
-    });
-}
+runWhenInvoked("many-partitions", main);

@@ -45,7 +45,7 @@ import { type DatasetSchema, SchemaBuilder } from "../schema/index.js";
 import { CountingStore, type StoreCounts } from "../store/counting.js";
 import { openStore } from "../store/open.js";
 import type { RangeQuery } from "../store/store.js";
-import { shutdownCodecPool } from "../zarr/compression/index.js";
+import { positiveIntegerOption, runWhenInvoked } from "./entry.js";
 
 /** The two Sentinel-6A products of `examples/data/` (consecutive passes of one day). */
 export const S6A_PRODUCTS: readonly string[] = [
@@ -477,14 +477,6 @@ function report(results: readonly RowsBenchResult[], log: (line: string) => void
   }
 }
 
-function positive(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0)
-    throw new RangeError(`${name} must be a positive integer; got '${value}'`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -502,10 +494,10 @@ async function main(argv: string[]): Promise<void> {
   const log = (line: string) => console.log(line);
   const base: RowsBenchOptions = { log };
   if (values.data !== undefined) base.data = values.data;
-  const chunks = positive(values.chunks, "--chunks");
-  const shards = positive(values.shards, "--shards");
-  const passes = positive(values.passes, "--passes");
-  const repeat = positive(values.repeat, "--repeat");
+  const chunks = positiveIntegerOption(values.chunks, "--chunks");
+  const shards = positiveIntegerOption(values.shards, "--shards");
+  const passes = positiveIntegerOption(values.passes, "--passes");
+  const repeat = positiveIntegerOption(values.repeat, "--repeat");
   if (chunks !== undefined) base.chunks = chunks;
   if (shards !== undefined) base.shards = shards;
   if (passes !== undefined) base.passes = passes;
@@ -536,16 +528,4 @@ async function main(argv: string[]): Promise<void> {
   else report(results, log);
 }
 
-const invoked = process.argv[1] ?? "";
-if (invoked.endsWith("bench/rows.js") || invoked.endsWith("bench/rows.ts")) {
-  main(process.argv.slice(2))
-    .then(async () => {
-      await shutdownCodecPool();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err instanceof Error ? `error: ${err.message}` : err);
-      await shutdownCodecPool();
-      process.exit(2);
-    });
-}
+runWhenInvoked("rows", main);
