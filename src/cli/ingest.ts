@@ -76,7 +76,7 @@ export interface IngestOptions {
   /** Decoded bytes kept in memory between the check and the write pass (default {@link KEEP_BYTES}). */
   keepBytes?: number;
   /**
-   * A queue URL (`redis://host:port`): the partitions are written by the
+   * A queue URL (`redis://host:port` or `postgres://host:port/db`): the partitions are written by the
    * `zcollection worker` processes of that queue (see ./ingest-tasks.ts).
    */
   executor?: string;

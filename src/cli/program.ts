@@ -201,7 +201,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option("--catalog", "maintain a partition catalog in a new collection")
     .option(
       "--executor <queue-url>",
-      "write the partitions on the workers of this queue (redis://host:port; start them with `zcollection worker`)",
+      "write the partitions on the workers of this queue (redis://host:port or postgres://host:port/db; start them with `zcollection worker`)",
     )
     .option(
       "--fill-missing",
@@ -287,7 +287,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
   program
     .command("worker")
     .description("Run the tasks queued by --executor / the executor option on a BullMQ queue, until Ctrl-C.")
-    .argument("<queue-url>", "the queue: redis://host:port[/db][?queue=name]")
+    .argument("<queue-url>", "the queue: redis://host:port[/db][?queue=name] or postgres://[user@]host:port/db[?queue=name&schema=s]")
     .option(
       "--concurrency <n>",
       "tasks run at once by this process (default 2)",

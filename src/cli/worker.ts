@@ -2,10 +2,11 @@
  * `zcollection worker <queue-url>`: a process that runs the tasks other
  * processes put on a BullMQ queue (`--executor <queue-url>` of `ingest`, the
  * `executor` option of the library's operations), until Ctrl-C or SIGTERM.
+ * The queue lives in Redis (`redis://`) or PostgreSQL (`postgres://`).
  *
  * Every worker must reach what the tasks name: the collections' stores
  * (`file://` paths on a shared file system, `s3://` with credentials in its
- * environment), the input files of `ingest`, and the modules of user
+ * environment, `icechunk://` directories on a shared file system), the input files of `ingest`, and the modules of user
  * functions.
  *
  * @module
@@ -25,6 +26,7 @@ export interface WorkerCliOptions {
 export async function loadTaskHandlers(): Promise<void> {
   await Promise.all([
     import("../collection/distributed.js"),
+    import("../collection/distributed-insert.js"),
     import("../view/distributed.js"),
     import("../indexing/distributed.js"),
     import("./ingest-tasks.js"),
@@ -51,7 +53,8 @@ export async function worker(url: string, opts: WorkerCliOptions, io: CliIO): Pr
         }
       : {}),
   });
-  io.stdout.write(`worker ${running.name} ready on ${url.replace(/\/\/[^@/]*@/, "//")}\n`);
+  const { parseQueueUrl } = await import("../executor/queue-url.js");
+  io.stdout.write(`worker ${running.name} ready on ${parseQueueUrl(url).display}\n`);
   await new Promise<void>((resolve) => {
     if (io.signal === undefined) return;
     if (io.signal.aborted) resolve();

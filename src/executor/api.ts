@@ -102,7 +102,7 @@ export interface Executor {
 
 /**
  * The `executor` option of the operations that fan out over partitions: an
- * Executor, a queue URL (`redis://host:port[/db][?queue=name]`: BullMQ
+ * Executor, a queue URL (`redis://host:port[/db][?queue=name]` or `postgres://host:port/db[?queue=name]`: BullMQ
  * workers started with `zcollection worker`), or `"in-process"`.
  */
 export type ExecutorOption = Executor | string;

@@ -1,6 +1,6 @@
 /**
  * The BullMQ executor: an operation's tasks become jobs of a BullMQ queue
- * on Redis, run by `zcollection worker` processes on any number of
+ * on Redis or PostgreSQL, run by `zcollection worker` processes on any number of
  * machines; the operation waits for all of them, then commits in the
  * calling process.
  *
@@ -12,19 +12,33 @@
  * way again (a bad file, a schema mismatch, a failing user function) are
  * not retried.
  *
- * Queue URL: `redis://[user:password@]host:port[/db][?queue=name]`
- * (default queue `zcollection`).
+ * Queue URL: `redis://[user:password@]host:port[/db][?queue=name]` or
+ * `postgres://[user:password@]host:port/database[?queue=name&schema=name]`
+ * (default queue `zcollection`; see ./queue-url.ts).
  *
  * @module
  */
 
 import { randomBytes } from "node:crypto";
-import { type ConnectionOptions, Job, Queue, QueueEvents } from "bullmq";
+import { Job } from "bullmq";
 import type { Executor, Json, RunOptions, TaskOutcome, TaskSpec } from "./api.js";
 import { decodeError } from "./errors.js";
+import {
+  type AnyQueue,
+  type AnyQueueEvents,
+  openQueue,
+  openQueueEvents,
+  parseQueueUrl,
+  type QueueLocation,
+} from "./queue-url.js";
 
-/** Default queue name. */
-export const DEFAULT_QUEUE = "zcollection";
+export {
+  DEFAULT_QUEUE,
+  type PostgresQueueLocation,
+  parseQueueUrl,
+  type QueueLocation,
+  type RedisQueueLocation,
+} from "./queue-url.js";
 
 /** Retries of a task whose worker failed with a transient error. */
 const ATTEMPTS = 4;
@@ -35,58 +49,15 @@ const SETTLE_MS = 60_000;
 /** How often unfinished jobs are checked besides the queue's events (ms). */
 const POLL_MS = 2000;
 
-/** Where a queue lives, parsed from its URL. */
-export interface QueueLocation {
-  /** Redis connection options. */
-  readonly connection: ConnectionOptions;
-  /** The queue name. */
-  readonly queue: string;
-  /** The URL without credentials, for messages. */
-  readonly display: string;
-}
-
 /**
- * Parses a queue URL.
- *
- * @throws TypeError for another scheme (`postgres://` is named as not yet
- *   supported) or a malformed URL.
+ * The same on PostgreSQL (ms), whose queue events miss some when workers
+ * finish jobs at the same time (an event committed after a later one is
+ * not read).
  */
-export function parseQueueUrl(url: string): QueueLocation {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new TypeError(`not a queue URL: '${url}' (expected redis://host:port[/db][?queue=name])`);
-  }
-  if (u.protocol === "postgres:" || u.protocol === "postgresql:") {
-    throw new TypeError(
-      `queue URL '${url}': the PostgreSQL backend is not supported yet; use redis://host:port`,
-    );
-  }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw new TypeError(`queue URL '${url}': expected redis://host:port[/db][?queue=name]`);
-  }
-  const db = u.pathname.replace(/^\/+/, "");
-  if (db !== "" && !/^\d+$/.test(db))
-    throw new TypeError(`queue URL '${url}': the path must be a database number`);
-  const queue = u.searchParams.get("queue") ?? DEFAULT_QUEUE;
-  if (queue.includes(":")) throw new TypeError(`queue URL '${url}': a queue name may not contain ':'`);
-  const connection: ConnectionOptions = {
-    host: u.hostname || "127.0.0.1",
-    port: u.port === "" ? 6379 : Number(u.port),
-    ...(db === "" ? {} : { db: Number(db) }),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.protocol === "rediss:" ? { tls: {} } : {}),
-    // Required by BullMQ's blocking connections; harmless for the others.
-    maxRetriesPerRequest: null,
-  };
-  return {
-    connection,
-    queue,
-    display: `${u.protocol}//${u.host}${u.pathname}${u.search}`,
-  };
-}
+const POLL_MS_POSTGRES = 1000;
+
+/** Unfinished jobs read at once by a check. */
+const POLL_BATCH = 64;
 
 /** What a worker returns for a job (see ./worker.ts). */
 interface JobReturn {
@@ -98,25 +69,33 @@ interface JobReturn {
 export class BullMQExecutor implements Executor {
   readonly description: string;
   readonly #location: QueueLocation;
-  readonly #queue: Queue;
-  #events: QueueEvents | undefined;
+  readonly #queue: AnyQueue;
+  #events: AnyQueueEvents | undefined;
+  readonly #pollMs: number;
 
   private constructor(location: QueueLocation) {
     this.#location = location;
     this.description = location.display;
-    this.#queue = new Queue(location.queue, { connection: location.connection });
+    this.#queue = openQueue(location);
+    this.#pollMs = location.backend === "postgres" ? POLL_MS_POSTGRES : POLL_MS;
   }
 
-  /** Connects to the queue at `url` (see {@link parseQueueUrl}). */
+  /**
+   * Connects to the queue at `url` (see {@link parseQueueUrl}); on
+   * PostgreSQL, creates BullMQ's tables when the schema has none.
+   *
+   * @throws TypeError for a malformed URL; the connection's error when the
+   *   server cannot be reached.
+   */
   static async connect(url: string): Promise<BullMQExecutor> {
     const executor = new BullMQExecutor(parseQueueUrl(url));
     await executor.#queue.waitUntilReady();
     return executor;
   }
 
-  async #eventsReady(): Promise<QueueEvents> {
+  async #eventsReady(): Promise<AnyQueueEvents> {
     if (this.#events === undefined) {
-      this.#events = new QueueEvents(this.#location.queue, { connection: this.#location.connection });
+      this.#events = openQueueEvents(this.#location);
       await this.#events.waitUntilReady();
     }
     return this.#events;
@@ -167,16 +146,15 @@ export class BullMQExecutor implements Executor {
         opts.onProgress?.({ done, total: tasks.length, partition: task.partition, worker: ret.worker });
         if (done === tasks.length) finish();
       };
-      const check = async (id: string) => {
-        // The state first, then the job: a job read before it completed has no return value yet.
-        const state = await this.#queue.getJobState(id);
-        if (settled || (state !== "completed" && state !== "failed")) return;
-        const job = await Job.fromId(this.#queue, id);
-        if (job === undefined || settled) return;
-        if (state === "completed" && job.returnvalue != null) complete(id, job.returnvalue);
-        else if (state === "failed") finish(decodeError(job.failedReason ?? `task ${id} failed`));
+      /** Reads whether job `id` ended, in one atomic call; true when it did. */
+      const check = async (id: string): Promise<boolean> => {
+        const [status, value] = (await this.#queue.backend.isFinished(id, true)) as [number, string?];
+        if (settled) return false;
+        if (status === 1 && value != null) complete(id, value);
+        else if (status === 2) finish(decodeError(value || `task ${id} failed`));
+        return status === 1 || status === 2;
       };
-      const onCompleted = (args: { jobId: string; returnvalue: string }) => {
+      const onCompleted = (args: { jobId: string; returnvalue: unknown }) => {
         if (index.has(args.jobId)) complete(args.jobId, args.returnvalue);
       };
       const onFailed = (args: { jobId: string }) => {
@@ -184,10 +162,29 @@ export class BullMQExecutor implements Executor {
         if (index.has(args.jobId)) check(args.jobId).catch((err) => finish(err));
       };
       const onAbort = () => finish(opts.signal?.reason);
-      const poller = setInterval(() => {
-        const pending = ids.filter((_, i) => outcomes[i] === undefined).slice(0, 64);
-        Promise.all(pending.map(check)).catch((err) => finish(err));
-      }, POLL_MS);
+      // The queue's events may miss some (a lost connection; on PostgreSQL, events committed out of
+      // order): the oldest unfinished jobs are read from time to time, the next ones at once while
+      // most of those read had ended, so that lost events cost a read each, not a poll period each.
+      let polling = false;
+      const poll = async () => {
+        if (polling) return;
+        polling = true;
+        try {
+          let from = 0;
+          while (!settled) {
+            const pending: string[] = [];
+            for (let i = from; i < ids.length && pending.length < POLL_BATCH; i++)
+              if (outcomes[i] === undefined) pending.push(ids[i] as string);
+            if (pending.length === 0) break;
+            const ended = (await Promise.all(pending.map(check))).filter(Boolean).length;
+            if (ended * 2 < pending.length) break;
+            from = (index.get(pending[pending.length - 1] as string) as number) + 1;
+          }
+        } finally {
+          polling = false;
+        }
+      };
+      const poller = setInterval(() => poll().catch((err) => finish(err)), this.#pollMs);
       events.on("completed", onCompleted);
       events.on("failed", onFailed);
       opts.signal?.addEventListener("abort", onAbort, { once: true });

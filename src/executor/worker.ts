@@ -1,14 +1,15 @@
 /**
  * A BullMQ worker process (`zcollection worker <queue-url>`): takes the
- * jobs of the queue and runs them with the task handlers of the library.
+ * jobs of the queue (on Redis or PostgreSQL) and runs them with the task
+ * handlers of the library.
  *
  * @module
  */
 
-import { UnrecoverableError, Worker } from "bullmq";
+import { UnrecoverableError } from "bullmq";
 import { type Json, type TaskSpec, taskHandler, workerName } from "./api.js";
-import { parseQueueUrl } from "./bullmq.js";
 import { encodeError, isTransient } from "./errors.js";
+import { openWorker, parseQueueUrl } from "./queue-url.js";
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
@@ -35,16 +36,21 @@ export interface RunningWorker {
 }
 
 /**
- * Starts a worker on the queue at `url`.
+ * Starts a worker on the queue at `url` (`redis://…` or `postgres://…`, see
+ * {@link parseQueueUrl}), resolved once it is connected.
  *
  * Errors that would fail the same way again are not retried (BullMQ's
  * `UnrecoverableError`); store and network errors are.
+ *
+ * @throws TypeError for a malformed queue URL; the connection's error when
+ *   the server cannot be reached (or, on PostgreSQL, BullMQ's tables cannot
+ *   be created).
  */
 export async function startWorker(url: string, opts: WorkerOptions = {}): Promise<RunningWorker> {
   const location = parseQueueUrl(url);
   const lockDuration = opts.lockDurationMs ?? 10_000;
-  const worker = new Worker(
-    location.queue,
+  const worker = openWorker(
+    location,
     async (job, _token, signal) => {
       const task = job.data as TaskSpec;
       opts.onJob?.({ state: "active", task });
@@ -61,7 +67,6 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
       }
     },
     {
-      connection: location.connection,
       concurrency: opts.concurrency ?? 2,
       lockDuration,
       stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
@@ -69,7 +74,8 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
     },
   );
   worker.on("error", () => {
-    // Connection errors are retried by ioredis; they are reported by the jobs that fail.
+    // Connection errors are retried (ioredis, BullMQ's PostgreSQL pool); they are reported by the
+    // jobs that fail.
   });
   await worker.waitUntilReady();
   return {
@@ -77,10 +83,11 @@ export async function startWorker(url: string, opts: WorkerOptions = {}): Promis
     async close(timeoutMs = 10_000) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        worker.close(),
+        worker.close().catch(() => undefined),
         new Promise<void>((resolve) => {
           timer = setTimeout(() => {
-            void worker.close(true);
+            // Its jobs are left locked: their locks expire and other workers run them again.
+            worker.close(true).catch(() => undefined);
             resolve();
           }, timeoutMs);
         }),

@@ -47,7 +47,7 @@ export interface BuildOptions {
   /** Called after each partition. */
   onProgress?: (p: Progress) => void;
   /**
-   * Run the builder on an executor: a queue URL (`redis://…`, BullMQ
+   * Run the builder on an executor: a queue URL (`redis://…` or `postgres://…`, BullMQ
    * workers started with `zcollection worker`) or an Executor. The builder
    * must then be named as `{ module, export[, args] }` (e.g.
    * `{ module: "zcollection/indexing", export: "runsOf", args: [["cycle_number", "pass_number"]] }`).

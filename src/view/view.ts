@@ -77,7 +77,7 @@ export interface ViewUpdateOptions extends OperationOptions {
   /** Variables `fn` receives (base and overlay names); default all. */
   variables?: Iterable<string>;
   /**
-   * Run the partitions on an executor: a queue URL (`redis://…`, BullMQ
+   * Run the partitions on an executor: a queue URL (`redis://…` or `postgres://…`, BullMQ
    * workers started with `zcollection worker`) or an Executor. `fn` must
    * then be named as `{ module, export }`.
    */
