@@ -10,7 +10,9 @@
  * the result. This process holds every partition's lease for the whole
  * operation, publishes the staged partitions once every task succeeded,
  * writes the immutable variables and updates the catalog — one commit.
- * When a task fails for good, nothing is published.
+ * When a task fails for good, nothing is published. On Icechunk the
+ * workers commit on a job branch instead, which becomes the collection's
+ * branch at once (../collection/icechunk-job.ts).
  *
  * The workers must read the input files under the same paths (a shared
  * file system) or URLs.
@@ -22,27 +24,22 @@ import { resolve as resolvePath } from "node:path";
 import { withFillValues } from "../collection/assemble.js";
 import { bindToSchema } from "../collection/bind.js";
 import {
-  attemptPrefix,
   openForTask,
   publishAfter,
   type StoreRef,
   storeRef,
+  writeTaskResult,
 } from "../collection/distributed.js";
+import { runOnJobBranch } from "../collection/icechunk-job.js";
 import type { Collection } from "../collection/index.js";
 import { walkPartitions } from "../collection/listing.js";
 import { missingVariables } from "../collection/mutations.js";
-import {
-  partitionExists,
-  readPartition,
-  selectPaths,
-  writeImmutables,
-  writePartitionContent,
-} from "../collection/partition-io.js";
+import { partitionExists, readPartition, selectPaths, writeImmutables } from "../collection/partition-io.js";
 import { WriteOperation } from "../collection/write-operation.js";
 import type { Dataset } from "../data/dataset.js";
 import { sliceRows, takeRows } from "../data/rows.js";
 import { SchemaError } from "../errors.js";
-import { type Json, registerTaskHandler } from "../executor/api.js";
+import { type ExecutorProgress, type Json, registerTaskHandler } from "../executor/api.js";
 import { resolveExecutor } from "../executor/resolve.js";
 import { resolve as resolveMerge } from "../merge/index.js";
 import { Catalog } from "../partitioning/catalog.js";
@@ -161,9 +158,7 @@ registerTaskHandler("ingest.partition", async (task, { signal }): Promise<Json> 
         : await merge(current, part.ds, { axis: col.axis, partitioningDim: col.dimension });
   }
   if (current === undefined || key === undefined) return { staged: null };
-  const staged = attemptPrefix(col.store, task.operation as string, task.partition);
-  await writePartitionContent(col.store, staged, current, col.schema, { key, attrs, signal });
-  return { staged };
+  return writeTaskResult(col, task.operation as string, task.partition, current, { key, attrs, signal });
 });
 
 /** One planned file: its path and the partitions its rows go to. */
@@ -222,6 +217,40 @@ export async function ingestOnExecutor(
       ...(opts.fillMissing === true ? { fillMissing: true } : {}),
     };
     const ref = storeRef(store, executor);
+    const tasks = (storeArg: StoreRef, operation: string) =>
+      order.map((partition) => ({
+        kind: "ingest.partition",
+        partition,
+        store: storeArg as unknown as Json,
+        operation,
+        files: sources.get(partition) as string[],
+        options: taskOptions as unknown as Json,
+      }));
+    const runOptions = {
+      signal: progress.signal,
+      onProgress: (p: ExecutorProgress) =>
+        progress.onProgress?.(p.done, p.total, `${p.partition ?? ""} (${p.worker ?? ""})`),
+    };
+    if (store.transactional) {
+      // Icechunk: the workers commit on a job branch that becomes the collection's branch at once.
+      await runOnJobBranch(store, {
+        prepare: async (job) => {
+          for (const p of order) await ensureParentGroups(job, p);
+          await writeImmutables(
+            job,
+            await lastDataset(),
+            col.schema,
+            progress.signal ? { signal: progress.signal } : {},
+          );
+        },
+        run: (url) => executor.run(tasks({ ...ref, url }, "ingest"), runOptions),
+        finish: async (job) => {
+          if (col.catalogEnabled)
+            await new Catalog(job, { walk: () => walkPartitions(job, col.partitioning) }).add(order);
+        },
+      });
+      return order;
+    }
     const op = await WriteOperation.begin(store, { operation: "insert", partitions: order, catalog });
     return await publishAfter(
       op,
@@ -229,21 +258,7 @@ export async function ingestOnExecutor(
       progress.signal,
       async () => {
         op.markStaged();
-        const outcomes = await executor.run(
-          order.map((partition) => ({
-            kind: "ingest.partition",
-            partition,
-            store: ref as unknown as Json,
-            operation: op.id,
-            files: sources.get(partition) as string[],
-            options: taskOptions as unknown as Json,
-          })),
-          {
-            signal: progress.signal,
-            onProgress: (p) =>
-              progress.onProgress?.(p.done, p.total, `${p.partition ?? ""} (${p.worker ?? ""})`),
-          },
-        );
+        const outcomes = await executor.run(tasks(ref, op.id), runOptions);
         for (const p of order) await ensureParentGroups(store, p);
         await writeImmutables(store, await lastDataset(), col.schema, {
           ...(progress.signal ? { signal: progress.signal } : {}),

@@ -289,14 +289,25 @@ export class Collection {
    * write), each partition merged with the stored one when `merge` is given,
    * and written; the catalog is updated last.
    *
+   * With `executor`, the rows of each partition are staged in the store,
+   * the merges run as tasks on the executor's workers, and the staged
+   * partitions are published here in one commit once every task succeeded
+   * (nothing is published when one fails; see ./distributed-insert.ts); on
+   * Icechunk the tasks commit on a job branch (./icechunk-job.ts).
+   *
    * @returns the paths written, in order of first appearance in the data, each once.
    * @throws ReadOnlyError; SchemaError for variables or dimensions that do not
    *   match the collection schema, or a lossy cast; PartitionError when the
-   *   rows cannot be split; StoreError when a partition exists and
-   *   `overwrite` is false.
+   *   rows cannot be split; CollectionExistsError when a partition exists and
+   *   `overwrite` is false. With `executor`: TypeError for a merge function;
+   *   StoreError for a `memory://` store and workers of other processes;
+   *   ConflictError (Icechunk) when another writer committed meanwhile; the
+   *   first failing task's error.
    */
   async insert(ds: Dataset, opts: InsertOptions = {}): Promise<string[]> {
     this.#assertWritable();
+    const distributed = opts.executor === undefined ? undefined : await import("./distributed-insert.js");
+    distributed?.insertMergeName(this.store, opts.merge);
     const merge = opts.merge === undefined ? undefined : resolveMerge(opts.merge);
     const signal = opts.signal;
     signal?.throwIfAborted();
@@ -313,6 +324,17 @@ export class Collection {
         missing,
         groups.map((g) => g.path),
         listed,
+      );
+    }
+    if (distributed !== undefined) {
+      return this.#withExecutor(opts.executor, (executor) =>
+        distributed.insertOnExecutor(this.#context, bound, groups, executor, {
+          signal,
+          onProgress: opts.onProgress,
+          overwrite: opts.overwrite,
+          merge: opts.merge,
+          storageOptions: this.#storageOptionsFor(opts),
+        }),
       );
     }
     return insertPartitions(this.#context, bound, groups, {

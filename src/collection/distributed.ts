@@ -29,15 +29,24 @@ import {
   type TaskSpec,
 } from "../executor/api.js";
 import { loadFunction, normalizeFunctionRef } from "../executor/functions.js";
+import type { DatasetSchema } from "../schema/index.js";
 import { randomHex } from "../store/keys.js";
 import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import { attach } from "./assemble.js";
 import { bindToSchema } from "./bind.js";
 import { Collection } from "./collection.js";
+import { runOnJobBranch } from "./icechunk-job.js";
 import { JournalLayout } from "./journal.js";
 import { settleOperation } from "./mutations.js";
-import { readImmutables, readPartition, selectPaths, writePartitionContent } from "./partition-io.js";
+import {
+  readImmutables,
+  readPartition,
+  selectPaths,
+  type WritePartitionOptions,
+  writePartition,
+  writePartitionContent,
+} from "./partition-io.js";
 import { WriteOperation } from "./write-operation.js";
 
 /** Where a task finds its collection: a URL workers can open, and the options of its store. */
@@ -71,6 +80,7 @@ export function storeRef(store: Store, executor: Executor, storageOptions?: Reco
 }
 
 const OPENED = new Map<string, Promise<Collection>>();
+const MAX_OPENED = 16;
 
 /** Opens (once per process) the collection a task names. */
 export function openForTask(ref: StoreRef, mode: "r" | "rw"): Promise<Collection> {
@@ -85,6 +95,8 @@ export function openForTask(ref: StoreRef, mode: "r" | "rw"): Promise<Collection
     });
     opened.catch(() => OPENED.delete(key));
     OPENED.set(key, opened);
+    // Each Icechunk operation has a branch of its own: keep the last few collections only.
+    while (OPENED.size > MAX_OPENED) OPENED.delete(OPENED.keys().next().value as string);
   }
   return opened;
 }
@@ -106,6 +118,33 @@ export async function readForTask(
 /** A fresh staging prefix for one attempt of a task of operation `operation` on `target`. */
 export function attemptPrefix(store: Store, operation: string, target: string): string {
   return new JournalLayout(store).staged(`${operation}/${randomHex(6)}`, target);
+}
+
+/**
+ * Writes a task's partition where the caller publishes it from. On a store
+ * with conditional writes: under a fresh attempt prefix, returned as
+ * `{ staged }` (./write-operation.ts publishes it). On Icechunk, where the
+ * task's store is opened at the operation's job branch
+ * (./icechunk-job.ts): the partition itself, in one commit, returned as
+ * `{ written: true }`.
+ */
+export async function writeTaskResult(
+  target: { readonly store: Store; readonly schema: DatasetSchema },
+  operation: string,
+  partition: string,
+  ds: Dataset,
+  opts: WritePartitionOptions & { signal: AbortSignal },
+): Promise<Json> {
+  const { store, schema } = target;
+  if (store.transactional) {
+    await store.session(() => writePartition(store, partition, ds, schema, opts), {
+      message: `zcollection ${operation}: ${partition}`,
+    });
+    return { written: true };
+  }
+  const staged = attemptPrefix(store, operation, partition);
+  await writePartitionContent(store, staged, ds, schema, opts);
+  return { staged };
 }
 
 /**
@@ -155,9 +194,10 @@ registerTaskHandler("collection.update", async (task, { signal }): Promise<Json>
     throw new SchemaError(`update function must return a Dataset (partition '${task.partition}')`);
   }
   const bound = await bindToSchema(result, col.schema, col.store.rootUri, signal);
-  const staged = attemptPrefix(col.store, task.operation as string, task.partition);
-  await writePartitionContent(col.store, staged, bound, col.schema, { attrs: bound.attrs, signal });
-  return { staged };
+  return writeTaskResult(col, task.operation as string, task.partition, bound, {
+    attrs: bound.attrs,
+    signal,
+  });
 });
 
 /** The tasks of `kind` over `paths`. */
@@ -197,9 +237,12 @@ export async function mapOnExecutor(
  * `collection.update(fn)` on an executor (see the module comment).
  *
  * @returns the paths rewritten, in the order of `paths`.
- * @throws ReadOnlyError; StoreError on an Icechunk store (not supported
- *   with an executor yet); ConflictError when another writer holds a
- *   partition past the wait; the first task's error.
+ * On Icechunk the tasks commit on a job branch that becomes the
+ * collection's branch at once (./icechunk-job.ts).
+ *
+ * @throws ReadOnlyError; ConflictError when another writer holds a
+ *   partition past the wait, or (Icechunk) committed during the operation;
+ *   the first task's error.
  */
 export async function updateOnExecutor(
   col: Collection,
@@ -211,23 +254,36 @@ export async function updateOnExecutor(
 ): Promise<string[]> {
   const store = col.store;
   if (col.readOnly) throw new ReadOnlyError(`collection at ${store.rootUri} is read-only`, store.rootUri);
-  if (store.transactional) {
-    throw new StoreError(`update with an executor is not supported on ${store.rootUri} (Icechunk) yet`, {
-      key: store.rootUri,
-    });
-  }
   const fn = normalizeFunctionRef(ref);
   const storeArg = storeRef(store, executor, opts.storageOptions);
   if (paths.length === 0) return [];
+  const common = { fn: fn as unknown as Json, variables: variables === undefined ? null : [...variables] };
+  if (store.transactional) {
+    await runOnJobBranch(
+      store,
+      {
+        run: (url) =>
+          executor.run(
+            tasksOf("collection.update", paths, {
+              ...common,
+              store: { ...storeArg, url } as unknown as Json,
+              operation: "update",
+            }),
+            { signal: opts.signal, onProgress: opts.onProgress },
+          ),
+      },
+      { storageOptions: opts.storageOptions },
+    );
+    return [...paths];
+  }
   const op = await WriteOperation.begin(store, { operation: "update", partitions: paths });
   return publishAfter(op, paths, opts.signal, async () => {
     op.markStaged();
     return executor.run(
       tasksOf("collection.update", paths, {
+        ...common,
         store: storeArg as unknown as Json,
         operation: op.id,
-        fn: fn as unknown as Json,
-        variables: variables === undefined ? null : [...variables],
       }),
       { signal: opts.signal, onProgress: opts.onProgress },
     );

@@ -105,7 +105,7 @@ export interface ReadOptions extends OperationOptions {
 export interface MapOptions extends ReadOptions {
   /**
    * Run the partitions as tasks on an executor: a queue URL
-   * (`redis://host:port[/db][?queue=name]`, BullMQ workers started with
+   * (`redis://host:port[/db][?queue=name]` or `postgres://host:port/db[?queue=name]`, BullMQ workers started with
    * `zcollection worker`), `"in-process"`, or an Executor. The function must
    * then be named as `{ module, export }` (functions cannot travel).
    */
@@ -130,6 +130,23 @@ export interface InsertOptions extends OperationOptions {
    * their stored values).
    */
   fillMissing?: boolean;
+  /**
+   * Merge and stage the partitions as tasks on an executor, then publish
+   * them here in one commit: a queue URL (`redis://host:port[/db][?queue=name]` or `postgres://…`,
+   * BullMQ workers started with `zcollection worker`), `"in-process"`, or an
+   * Executor. The dataset reaches the workers through the store (its rows
+   * are staged there first), so the store must be reachable by them
+   * (`file://` on a shared file system, `s3://`; `memory://` with
+   * `"in-process"` only; Icechunk is refused with a StoreError for now);
+   * `merge` must then be a strategy name (a function cannot travel:
+   * TypeError). Omitted: the insert runs in this process, as always.
+   */
+  executor?: ExecutorOption;
+  /**
+   * Options of the collection's store sent with the tasks (default: those
+   * the collection was opened with; workers otherwise use their environment).
+   */
+  storageOptions?: Record<string, Json>;
 }
 
 /** What `Collection.repair` did. */

@@ -48,9 +48,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type {
   Store as IcechunkNodeStore,
   Session as IcechunkSession,
-  ReadonlySessionOptions,
+  Repository,
 } from "@earthmover/icechunk";
-import { Repository, Storage } from "@earthmover/icechunk";
+import { Storage } from "@earthmover/icechunk";
 import { ConflictError, ReadOnlyError, StoreError } from "../errors.js";
 import { fsStorageBackend } from "./icechunk-fs.js";
 import {
@@ -66,6 +66,14 @@ import {
   metaKeyFor,
   normalizeKey,
 } from "./icechunk-keys.js";
+import {
+  describeChanges,
+  firstLine,
+  isNodeNotFound,
+  metaKeyForRead,
+  openRepository,
+  versionTarget,
+} from "./icechunk-support.js";
 import { type RangeQuery, type SessionOptions, Store } from "./store.js";
 
 /** Options of {@link IcechunkStore.open}. */
@@ -223,6 +231,81 @@ export class IcechunkStore extends Store {
         cause,
       });
     }
+  }
+
+  // -- branches (work committed elsewhere, published at once) ----------------
+
+  /**
+   * The snapshot id `branch` (default: this store's) points to now, as
+   * stored — not the one this store read last.
+   *
+   * @throws StoreError when the branch does not exist.
+   */
+  async branchHead(branch: string = this.branch ?? DEFAULT_BRANCH): Promise<string> {
+    return this.#call(branch, () => this.#repo.lookupBranch(branch));
+  }
+
+  /**
+   * Creates the branch `name` pointing to `snapshotId`. Open it with
+   * `IcechunkStore.open(path, { branch: name })` or the URL
+   * `icechunk://<path>?branch=<name>`.
+   *
+   * @throws ReadOnlyError on a read-only store; StoreError when it exists.
+   */
+  async createBranch(name: string, snapshotId: string): Promise<void> {
+    this.#assertWritable(`branch '${name}'`);
+    await this.#call(name, () => this.#repo.createBranch(name, snapshotId));
+  }
+
+  /**
+   * Moves this store's branch to `snapshotId` provided it still points to
+   * `expected` — one compare-and-swap of the branch reference, so the
+   * whole of what lies between becomes visible at once — then reads from
+   * the new head.
+   *
+   * @throws ConflictError when the branch no longer points to `expected`
+   *   (another writer committed: nothing moved); ReadOnlyError; StoreError.
+   */
+  async moveBranch(snapshotId: string, expected: string): Promise<void> {
+    const branch = this.branch ?? DEFAULT_BRANCH;
+    this.#assertWritable(`branch '${branch}'`);
+    await this.#exclusive(async () => {
+      try {
+        await this.#repo.resetBranch(branch, snapshotId, expected);
+      } catch (cause) {
+        const head = await this.#repo.lookupBranch(branch).catch(() => undefined);
+        if (head !== undefined && head !== expected) {
+          throw new ConflictError(
+            `${this.rootUri}: branch '${branch}' moved from ${expected} to ${head} while the work ` +
+              "was done elsewhere (another writer committed); nothing of that work was published",
+            this.rootUri,
+            { cause },
+          );
+        }
+        throw this.#wrap(branch, cause);
+      }
+      await this.#abandon();
+    });
+  }
+
+  /**
+   * Deletes the branch `name` (its snapshots stay until expired).
+   *
+   * @throws ReadOnlyError; StoreError when it does not exist.
+   */
+  async deleteBranch(name: string): Promise<void> {
+    this.#assertWritable(`branch '${name}'`);
+    await this.#call(name, () => this.#repo.deleteBranch(name));
+  }
+
+  /** Names of the repository's branches. */
+  async branches(): Promise<string[]> {
+    return (await this.#call("", () => this.#repo.listBranches())).sort();
+  }
+
+  #assertWritable(what: string): void {
+    if (this.readOnly)
+      throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused to change ${what})`, this.rootUri);
   }
 
   // -- reads -----------------------------------------------------------------
@@ -601,82 +684,5 @@ export class IcechunkStore extends Store {
   #wrap(key: string, cause: unknown): StoreError {
     if (cause instanceof StoreError) return cause;
     return new StoreError(`${this.rootUri}: Icechunk refused '${key}': ${firstLine(cause)}`, { key, cause });
-  }
-}
-
-/** Which version a read-only session opens, and how to name it in messages. */
-function versionTarget(
-  opts: IcechunkStoreOptions,
-  branch: string,
-): { label: string; select: ReadonlySessionOptions } {
-  if (opts.tag !== undefined) return { label: `tag '${opts.tag}'`, select: { tag: opts.tag } };
-  if (opts.snapshot !== undefined) {
-    return { label: `snapshot '${opts.snapshot}'`, select: { snapshotId: opts.snapshot } };
-  }
-  return { label: `branch '${branch}'`, select: { branch } };
-}
-
-async function openRepository(storage: Storage, uri: string, readOnly: boolean): Promise<Repository> {
-  try {
-    if (await Repository.exists(storage)) return await Repository.open(storage);
-  } catch (cause) {
-    throw new StoreError(`${uri}: cannot open the Icechunk repository: ${firstLine(cause)}`, {
-      key: uri,
-      cause,
-    });
-  }
-  if (readOnly) throw new StoreError(`${uri}: no Icechunk repository there (opened read-only)`, { key: uri });
-  try {
-    return await Repository.create(storage);
-  } catch (cause) {
-    // Created by another process meanwhile?
-    if (await Repository.exists(storage).catch(() => false)) return Repository.open(storage);
-    const detail = /clean prefix/i.test(firstLine(cause))
-      ? "the directory is not empty and holds no Icechunk repository"
-      : firstLine(cause);
-    throw new StoreError(`${uri}: cannot create an Icechunk repository: ${detail}`, { key: uri, cause });
-  }
-}
-
-/** The `_zc_meta` key of a redirected key, or a key that cannot exist when the name is not redirectable. */
-function metaKeyForRead(key: string): string {
-  try {
-    return metaKeyFor(key);
-  } catch {
-    return `${META_ROOT}/${key.replaceAll("/", "__")}/zarr.json`;
-  }
-}
-
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split("\n")[0]?.trim() ?? "";
-}
-
-function isNodeNotFound(err: unknown): boolean {
-  return /node not found/i.test(firstLine(err));
-}
-
-/** A short list of what a session changed, in caller keys (for conflict messages). */
-async function describeChanges(session: IcechunkSession): Promise<string> {
-  try {
-    const diff = await session.status();
-    const nodes = [
-      ...diff.newGroups,
-      ...diff.newArrays,
-      ...diff.updatedGroups,
-      ...diff.updatedArrays,
-      ...diff.deletedGroups,
-      ...diff.deletedArrays,
-      ...Object.keys((diff.updatedChunks ?? {}) as Record<string, unknown>),
-    ].map((p) => {
-      const rel = p.replace(/^\/+/, "");
-      return rel.startsWith(`${META_ROOT}/`) ? keyOfMetaName(rel.slice(META_ROOT.length + 1)) : rel || "/";
-    });
-    const unique = [...new Set(nodes)].sort();
-    return unique.length === 0
-      ? "no node changes"
-      : unique.slice(0, 5).join(", ") + (unique.length > 5 ? `, and ${unique.length - 5} more` : "");
-  } catch {
-    return "changes unknown";
   }
 }

@@ -2,15 +2,15 @@
  * `View.update` on an executor: one task per base partition computes the
  * partition's overlay on a worker and stages it in the view's store; the
  * calling process holds every overlay partition's lease and publishes the
- * staged groups once all tasks succeeded (see ../collection/distributed.ts).
+ * staged groups once all tasks succeeded (see ../collection/distributed.ts);
+ * on Icechunk, the tasks commit on a job branch (../collection/icechunk-job.ts).
  *
  * @module
  */
 
-import { attemptPrefix, publishAfter, storeRef } from "../collection/distributed.js";
-import { writePartitionContent } from "../collection/partition-io.js";
+import { publishAfter, storeRef, writeTaskResult } from "../collection/distributed.js";
+import { runOnJobBranch } from "../collection/icechunk-job.js";
 import { WriteOperation } from "../collection/write-operation.js";
-import { StoreError } from "../errors.js";
 import { type FunctionRef, type Json, registerTaskHandler } from "../executor/api.js";
 import { loadFunction, normalizeFunctionRef } from "../executor/functions.js";
 import { resolveExecutor } from "../executor/resolve.js";
@@ -47,16 +47,27 @@ registerTaskHandler("view.update", async (task, { signal }): Promise<Json> => {
   const plan = await view.updatePlan(variables ?? undefined, true, signal);
   const ds = await view.overlayPartition(task.partition, fn, plan, signal);
   if (ds === undefined) return { staged: null };
-  const staged = attemptPrefix(view.store, task.operation as string, task.partition);
-  await writePartitionContent(view.store, staged, ds, view.viewSchema, { attrs: {}, signal });
-  return { staged };
+  return writeTaskResult(
+    { store: view.store, schema: view.viewSchema },
+    task.operation as string,
+    task.partition,
+    ds,
+    {
+      attrs: {},
+      signal,
+    },
+  );
 });
 
 /**
  * {@link View.update} of `paths` on the executor of `opts`.
  *
- * @throws StoreError for an Icechunk view store (not supported with an
- *   executor yet) or a `memory://` one with workers of other processes.
+ * On an Icechunk view store the workers commit on a job branch that
+ * becomes the view's branch at once (../collection/icechunk-job.ts).
+ *
+ * @throws StoreError for a `memory://` view store with workers of other
+ *   processes; ConflictError when another writer committed to the view's
+ *   Icechunk branch during the update (nothing published).
  */
 export async function updateViewOnExecutor(
   view: View,
@@ -67,11 +78,6 @@ export async function updateViewOnExecutor(
 ): Promise<string[]> {
   const ref = normalizeFunctionRef(fn as FunctionRef);
   const store = view.store;
-  if (store.transactional) {
-    throw new StoreError(`View.update with an executor is not supported on ${store.rootUri} (Icechunk) yet`, {
-      key: store.rootUri,
-    });
-  }
   const { executor, owned } = await resolveExecutor(opts.executor ?? "in-process");
   try {
     const viewRef: ViewRef = {
@@ -80,20 +86,34 @@ export async function updateViewOnExecutor(
       ...(opts.storageOptions ? { storageOptions: opts.storageOptions } : {}),
     };
     if (paths.length === 0) return [];
+    const tasks = (target: ViewRef, operation: string) =>
+      paths.map((partition) => ({
+        kind: "view.update",
+        partition,
+        view: target as unknown as Json,
+        operation,
+        fn: ref as unknown as Json,
+        variables: variables === undefined ? null : [...variables],
+      }));
+    const runOptions = { signal: opts.signal, onProgress: opts.onProgress };
+    if (store.transactional) {
+      // Icechunk: the workers commit on a job branch that becomes the view's branch at once.
+      await runOnJobBranch(
+        store,
+        {
+          prepare: async (job) => {
+            for (const p of paths) await ensureParentGroups(job, p);
+          },
+          run: (url) => executor.run(tasks({ ...viewRef, url }, "view-update"), runOptions),
+        },
+        { storageOptions: opts.storageOptions },
+      );
+      return [...paths];
+    }
     const op = await WriteOperation.begin(store, { operation: "update", partitions: paths });
     return await publishAfter(op, paths, opts.signal, async () => {
       op.markStaged();
-      const outcomes = await executor.run(
-        paths.map((partition) => ({
-          kind: "view.update",
-          partition,
-          view: viewRef as unknown as Json,
-          operation: op.id,
-          fn: ref as unknown as Json,
-          variables: variables === undefined ? null : [...variables],
-        })),
-        { signal: opts.signal, onProgress: opts.onProgress },
-      );
+      const outcomes = await executor.run(tasks(viewRef, op.id), runOptions);
       // New overlay groups need their parents (FORMAT §5.2) before the staged content moves in.
       for (const p of paths) await ensureParentGroups(store, p);
       return outcomes;

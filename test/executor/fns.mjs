@@ -37,3 +37,34 @@ export function lonDegrees(ds) {
   const lon = ds.getVariable("lon").array.data;
   return { lon_deg: Int16Array.from(lon, (v) => (Number.isNaN(v) ? -32768 : Math.round(v))) };
 }
+
+/** update: adds 1 to `v` (the generated time-series collections), after `ms` of pause when given as `pause`. */
+export async function addOneToV(ds) {
+  const v = ds.getVariable("v").array.data;
+  for (let i = 0; i < v.length; i++) v[i] += 1;
+  return ds;
+}
+
+/** update: addOneToV after a pause (gives time to kill a worker, or to commit elsewhere, mid-run). */
+export async function slowAddOneToV(ds) {
+  await new Promise((r) => setTimeout(r, 300));
+  return addOneToV(ds);
+}
+
+/** update: fails for the partition of hour 10, after the others had time to run. */
+export async function failOnHour10V(ds, partition) {
+  if (partition.endsWith("hour=10")) {
+    await new Promise((r) => setTimeout(r, 300));
+    throw new RangeError(`bad partition on purpose: ${partition}`);
+  }
+  return addOneToV(ds);
+}
+
+/** update factory: addOneToV once the file `flag` exists (lets a test act while every task waits). */
+export function addOneToVAfter(flag) {
+  return async (ds) => {
+    const { existsSync } = await import("node:fs");
+    while (!existsSync(flag)) await new Promise((r) => setTimeout(r, 50));
+    return addOneToV(ds);
+  };
+}
