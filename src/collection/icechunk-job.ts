@@ -33,9 +33,9 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.js";
 import type { Json } from "../executor/api.js";
+import { randomHex } from "../store/keys.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 
@@ -94,7 +94,7 @@ export async function runOnJobBranch<T>(
     });
   }
   const base = await store.branchHead();
-  const name = `${JOB_BRANCH_PREFIX}${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+  const name = `${JOB_BRANCH_PREFIX}${Date.now().toString(36)}-${randomHex(4)}`;
   await store.createBranch(name, base);
   const url = `${store.rootUri}?branch=${encodeURIComponent(name)}`;
   let job: Store | undefined;
