@@ -8,7 +8,7 @@
 import { createInterface } from "node:readline";
 import { openCollection } from "../collection/index.js";
 import type { CliIO } from "./io.js";
-import { progressBar } from "./progress.js";
+import { workProgress } from "./progress.js";
 
 /** Partitions listed in the confirmation prompt before `... (K more)`. */
 export const PREVIEW_LIMIT = 10;
@@ -19,6 +19,8 @@ export interface DropOptions {
   filter: string;
   /** Skip the confirmation. */
   yes?: boolean;
+  /** No progress on stderr (`--quiet`). */
+  quiet?: boolean;
 }
 
 /**
@@ -57,7 +59,9 @@ export function dropPrompt(paths: readonly string[]): string {
  * Without `yes`, prints {@link dropPrompt} and reads one answer from stdin:
  * `y`/`yes` (trimmed, any case) proceeds, anything else (end of input
  * included) prints `aborted` and returns 1. The drop evaluates the filter
- * again, then `dropped N partition(s)` is printed.
+ * again, then `dropped N partition(s)` is printed. Progress goes to
+ * stderr: a bar on a terminal, else a line `dropped <partition>` per
+ * partition (nothing with `quiet`).
  *
  * @throws CollectionNotFoundError / StoreError / ReadOnlyError (exit 2); ExpressionError (exit 1).
  */
@@ -77,12 +81,15 @@ export async function drop(url: string, opts: DropOptions, io: CliIO): Promise<n
       return 1;
     }
   }
-  const bar = progressBar(io.stderr, "drop");
+  const bar = workProgress(io.stderr, "drop", opts.quiet === true ? { quiet: true } : {});
   let dropped: string[];
   try {
     dropped = await col.dropPartitions({
       filters: opts.filter,
-      onProgress: (p) => bar.update(p),
+      onProgress: (p) => {
+        bar.update(p);
+        if (p.partition !== undefined) bar.line(`dropped ${p.partition}`);
+      },
       ...(signal ? { signal } : {}),
     });
   } finally {

@@ -7,9 +7,12 @@
  * listing, in command-line order, the files holding rows of it; a worker
  * reads those files, takes the partition's rows of each, merges them in
  * order into the stored partition (as successive inserts would) and stages
- * the result. This process holds every partition's lease for the whole
- * operation, publishes the staged partitions once every task succeeded,
- * writes the immutable variables and updates the catalog — one commit.
+ * the result, with the attributes the merge gives (those the stored
+ * partition and the files agree on, and every product listed under
+ * `source_products`: ../data/product-attrs.ts). This process holds every
+ * partition's lease for the whole operation, publishes the staged
+ * partitions once every task succeeded, writes the immutable variables and
+ * updates the catalog — one commit.
  * When a task fails for good, nothing is published. On Icechunk the
  * workers commit on a job branch instead, which becomes the collection's
  * branch at once (../collection/icechunk-job.ts).
@@ -56,7 +59,7 @@ import {
 /** The reading and merging options a worker needs (the file-independent part of {@link IngestOptions}). */
 type TaskOptions = Pick<
   IngestOptions,
-  "group" | "variables" | "excludeDimensions" | "axis" | "tolerance" | "fillMissing"
+  "group" | "variables" | "excludeDimensions" | "axis" | "tolerance" | "fillMissing" | "keepPacked"
 > & {
   merge: IngestMerge | null;
 };
@@ -146,19 +149,23 @@ registerTaskHandler("ingest.partition", async (task, { signal }): Promise<Json> 
           signal,
         });
   let key: ReturnType<Collection["partitioning"]["decode"]> | undefined;
-  let attrs: Readonly<Record<string, unknown>> = {};
   for (const file of task.files as string[]) {
     const part = await rowsOf(task.operation as string, col, file, task.partition, opts, signal);
     if (part === undefined) continue;
     key = part.key;
-    attrs = part.ds.attrs;
     current =
       current === undefined || merge === undefined
         ? part.ds
         : await merge(current, part.ds, { axis: col.axis, partitioningDim: col.dimension });
   }
   if (current === undefined || key === undefined) return { staged: null };
-  return writeTaskResult(col, task.operation as string, task.partition, current, { key, attrs, signal });
+  // The merge result's attributes: with a merge, those the stored partition and every file agree
+  // on, with every product listed (../merge/index.ts); without, the last file's (its rows alone).
+  return writeTaskResult(col, task.operation as string, task.partition, current, {
+    key,
+    attrs: current.attrs,
+    signal,
+  });
 });
 
 /** One planned file: its path and the partitions its rows go to. */
@@ -215,6 +222,7 @@ export async function ingestOnExecutor(
       ...(opts.axis !== undefined ? { axis: opts.axis } : {}),
       ...(opts.tolerance !== undefined ? { tolerance: opts.tolerance } : {}),
       ...(opts.fillMissing === true ? { fillMissing: true } : {}),
+      ...(opts.keepPacked === true ? { keepPacked: true } : {}),
     };
     const ref = storeRef(store, executor);
     const tasks = (storeArg: StoreRef, operation: string) =>

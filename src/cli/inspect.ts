@@ -12,6 +12,7 @@ import { stringifyJson } from "../json.js";
 import { checkedPartitions } from "./consistency.js";
 import type { CliIO } from "./io.js";
 import { openSource } from "./source.js";
+import { absoluteUri } from "./terms.js";
 
 /** Options of {@link ls}. */
 export interface LsOptions {
@@ -72,7 +73,8 @@ export async function inspectInfo(
     variables[name] = { dtype: v.dtype, dimensions: [...v.dimensions], immutable: v.immutable };
   }
   return {
-    uri: col.store.rootUri,
+    // A relative local path as an absolute file URL, never the malformed `file://rel/path`.
+    uri: absoluteUri(col.store.rootUri),
     axis: col.axis,
     partitioning: col.partitioning.toJSON(),
     n_partitions: parts.length,
@@ -138,7 +140,11 @@ export async function inspect(url: string, opts: { json?: boolean }, io: CliIO):
     for (const [name, v] of source.view.viewSchema.variables) {
       variables[name] = { dtype: v.dtype, dimensions: [...v.dimensions] };
     }
-    info.view = { uri: source.view.store.rootUri, reference: source.view.reference.uri, variables };
+    info.view = {
+      uri: absoluteUri(source.view.store.rootUri),
+      reference: source.view.reference.uri,
+      variables,
+    };
   }
   io.stdout.write(
     opts.json === true ? `${stringifyJson(info, { indent: 2, ensureAscii: false })}\n` : renderInspect(info),

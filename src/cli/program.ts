@@ -19,10 +19,12 @@ import { profileNames } from "../codecs/index.js";
 import * as config from "../config.js";
 import { type ExpressionError, isZCollectionError } from "../errors.js";
 import { RESOLUTIONS } from "../partitioning/index.js";
+import { WASI_NOTE_TYPE } from "../util/wasi-note.js";
 import { oneLine } from "./format.js";
-import type { IngestKey, IngestMerge } from "./ingest.js";
+import type { IngestKey, IngestMerge } from "./ingest-options.js";
 import { type CliIO, EXIT_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import type { QueryFormat } from "./query.js";
+import { cliMessage } from "./terms.js";
 
 function packageVersion(): string {
   try {
@@ -119,7 +121,8 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
       "how long to wait for another writer of the same partition before failing (default 120)",
       nonNegativeInteger,
     )
-    .action(async (url: string, o: { filter: string; yes?: boolean; wait?: number }) =>
+    .option("--quiet", "no line per dropped partition on stderr when it is not a terminal, no progress bar")
+    .action(async (url: string, o: { filter: string; yes?: boolean; wait?: number; quiet?: boolean }) =>
       setCode(await withLeaseWait(o.wait, async () => (await import("./drop.js")).drop(url, o, io))),
     );
 
@@ -190,6 +193,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
       "drop the variables using this dimension (comma-separated or repeated)",
       nameList,
     )
+    .option(
+      "--keep-packed",
+      "store packed integers (CF scale_factor/add_offset, e.g. int16) as they are, the CF attributes kept, instead of unpacking them to float64",
+    )
     .addOption(
       new Option(
         "--merge <strategy>",
@@ -212,6 +219,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
       "how long to wait for another writer of the same partition before failing (default 120)",
       nonNegativeInteger,
     )
+    .option("--quiet", "no line per file and partition on stderr when it is not a terminal, no progress bar")
     .action(
       async (
         url: string,
@@ -224,6 +232,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
           group?: string;
           variables?: string[];
           excludeDimension?: string[];
+          keepPacked?: boolean;
           merge?: IngestMerge;
           tolerance?: string;
           profile?: string;
@@ -231,6 +240,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
           fillMissing?: boolean;
           executor?: string;
           wait?: number;
+          quiet?: boolean;
         },
       ) => {
         const { excludeDimension, wait, ...rest } = o;
@@ -287,7 +297,10 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
   program
     .command("worker")
     .description("Run the tasks queued by --executor / the executor option on a BullMQ queue, until Ctrl-C.")
-    .argument("<queue-url>", "the queue: redis://host:port[/db][?queue=name] or postgres://[user@]host:port/db[?queue=name&schema=s]")
+    .argument(
+      "<queue-url>",
+      "the queue: redis://host:port[/db][?queue=name] or postgres://[user@]host:port/db[?queue=name&schema=s]",
+    )
     .option(
       "--concurrency <n>",
       "tasks run at once by this process (default 2)",
@@ -352,12 +365,14 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
 
 /**
  * The exit code for an error, after printing it on one line to stderr
- * (commander has already printed its own).
+ * (commander has already printed its own), in the terms of the command
+ * line (./terms.ts: flags rather than library options, relative paths as
+ * given).
  */
 export function reportError(err: unknown, io: CliIO): number {
   if (err instanceof CommanderError) return err.exitCode;
   const debug = io.env.ZCOLLECTION_DEBUG === "1";
-  const message = err instanceof Error ? err.message : String(err);
+  const message = cliMessage(err instanceof Error ? err.message : String(err));
   const print = (text: string) => {
     io.stderr.write(`${oneLine(text)}\n`);
     if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`);
@@ -397,16 +412,28 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 }
 
 /**
+ * The line printed for a process warning: `warning: <message>` in the
+ * terms of the command line, `note: <message>` for the note that Icechunk
+ * runs on WebAssembly (../util/wasi-note.ts); undefined for Node's
+ * experimental feature notices, which are dropped.
+ */
+export function warningLine(w: Error): string | undefined {
+  if (w.name === "ExperimentalWarning") return undefined;
+  return `${w.name === WASI_NOTE_TYPE ? "note" : "warning"}: ${oneLine(cliMessage(w.message))}`;
+}
+
+/**
  * The process entry: runs `process.argv`, aborts the running operation on
- * Ctrl-C or SIGTERM (a second one exits at once with 130), prints warnings on one line (`warning: ...`; Node's experimental
- * feature notices are dropped), waits for stdout to drain and exits with
- * the code, since an open Icechunk repository or worker pool would keep
- * Node alive.
+ * Ctrl-C or SIGTERM (a second one exits at once with 130), prints warnings
+ * on one line ({@link warningLine}), waits for stdout to drain and exits
+ * with the code, since an open Icechunk repository or worker pool would
+ * keep Node alive.
  */
 export async function main(): Promise<never> {
   process.removeAllListeners("warning");
   process.on("warning", (w) => {
-    if (w.name !== "ExperimentalWarning") process.stderr.write(`warning: ${oneLine(w.message)}\n`);
+    const line = warningLine(w);
+    if (line !== undefined) process.stderr.write(`${line}\n`);
   });
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     // A closed pipe (`| head`) ends the command quietly.

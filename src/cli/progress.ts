@@ -1,6 +1,8 @@
 /**
- * A progress bar on stderr, drawn with cli-progress only when stderr is a
- * terminal; silent otherwise (pipes, files, tests).
+ * Progress on stderr: a bar drawn with cli-progress when stderr is a
+ * terminal; otherwise (pipes, log files, tests) nothing for read commands
+ * ({@link progressBar}), and one plain line per file or partition for the
+ * commands that write ({@link workProgress}: ingest, drop).
  *
  * @module
  */
@@ -58,6 +60,30 @@ export function progressBar(stream: TextSink, title: string): ProgressReporter {
     stop() {
       if (started && !stopped) bar.stop();
       stopped = true;
+    },
+  };
+}
+
+/** A {@link ProgressReporter} that can also log one line per unit of work. */
+export interface WorkReporter extends ProgressReporter {
+  /** Prints `text` on its own line when stderr is not a terminal (and not quiet); a no-op otherwise. */
+  line(text: string): void;
+}
+
+/**
+ * Progress of a command that writes: the bar of {@link progressBar} on a
+ * terminal; one plain line per {@link WorkReporter.line} call when `stream`
+ * is not a terminal (a pipe, a log file); nothing with `quiet`.
+ *
+ * @param title first word of the bar (`ingest`, `drop`).
+ */
+export function workProgress(stream: TextSink, title: string, opts: { quiet?: boolean } = {}): WorkReporter {
+  if (opts.quiet === true) return { ...SILENT, line() {} };
+  if (stream.isTTY === true) return { ...progressBar(stream, title), line() {} };
+  return {
+    ...SILENT,
+    line(text) {
+      stream.write(`${text}\n`);
     },
   };
 }

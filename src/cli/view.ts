@@ -10,6 +10,7 @@ import { type DType, isDatetime, isDType, isFloatDType, isTimedelta } from "../d
 import { VariableSchema } from "../schema/index.js";
 import { View } from "../view/index.js";
 import { type CliIO, UsageError } from "./io.js";
+import { displayUrl } from "./terms.js";
 
 /** Options of {@link viewCreate}. */
 export interface ViewCreateCliOptions {
@@ -71,7 +72,7 @@ export async function viewCreate(url: string, opts: ViewCreateCliOptions, io: Cl
   const variables = opts.variable.map((s) => parseVariableSpec(s, base.dimension));
   const view = await View.create(url, { base, variables, overwrite: opts.overwrite === true });
   io.stdout.write(
-    `created view ${view.store.rootUri} over ${base.store.rootUri}: ` +
+    `created view ${displayUrl(view.store.rootUri)} over ${displayUrl(base.store.rootUri)}: ` +
       `${variables.map((v) => `${v.name} ${v.dtype} (${v.dimensions.join(",")})`).join(", ")}\n`,
   );
   return 0;

@@ -1,12 +1,13 @@
 /**
  * Assembling datasets from what partitions hold: variables missing from
  * some partitions, immutable variables attached, fill values for variables
- * an insert lacks.
+ * an insert lacks, the root attributes of a result spanning partitions.
  *
  * @module
  */
 
 import type { Dataset } from "../data/dataset.js";
+import { combineProductAttrs, withRootAttrs } from "../data/product-attrs.js";
 import { SchemaError } from "../errors.js";
 import { NDArray } from "../ndarray.js";
 import type { DatasetSchema, VariableSchema } from "../schema/index.js";
@@ -60,6 +61,23 @@ export function attach(
     arrays.push([path, v.schema, v.data as NDArray]);
   }
   return buildDataset(schema, arrays, ds.attrs);
+}
+
+/**
+ * `joined` (the concatenation of `parts`, partitions in order) with the
+ * root attributes of a result spanning them: one partition → its own
+ * attributes, `_zc_partition_key` included (`joined` returned as is);
+ * several → only the attributes every partition holds with the same value,
+ * their `source_products` lists united, and no `_zc_partition_key`
+ * (`combineProductAttrs`, ../data/product-attrs.ts).
+ *
+ * Python returns the first partition's attributes (BEHAVIOUR §8.5 step 4),
+ * so that a query over several months carries the first month's partition
+ * key and the first product's orbit number.
+ */
+export function withPartsAttrs(joined: Dataset, parts: readonly Dataset[]): Dataset {
+  if (parts.length < 2) return joined;
+  return withRootAttrs(joined, combineProductAttrs(...parts.map((p) => p.attrs)));
 }
 
 /** A warning through `process.emitWarning` (`ZCollectionWarning`), or the console outside Node. */

@@ -26,7 +26,7 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import { normalizeRowRanges } from "../zarr/index.js";
-import { attach, emitWarning, padMissing, withFillValues } from "./assemble.js";
+import { attach, emitWarning, padMissing, withFillValues, withPartsAttrs } from "./assemble.js";
 import { bindToSchema } from "./bind.js";
 import { walkPartitions } from "./listing.js";
 import {
@@ -461,7 +461,10 @@ export class Collection {
       plan.rows !== undefined,
     );
     if (loaded.length === 0) return null;
-    const joined = concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension);
+    const joined = withPartsAttrs(
+      concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension),
+      loaded,
+    );
     return plan.immutables.length === 0 ? joined : attach(joined, plan.immutables, this.schema);
   }
 

@@ -149,9 +149,10 @@ registerTaskHandler(INSERT_TASK, async (task, { signal }): Promise<Json> => {
     throw new StoreError(`the rows staged for '${task.partition}' at '${input}' are missing`, { key: input });
   }
   const merged = await merge(existing, inserted, { axis: col.axis, partitioningDim: col.dimension });
-  // The staged rows' attributes hold the partition key and the inserted dataset's attributes.
+  // The merge combined the stored and the inserted attributes (../data/product-attrs.ts); the key is the partition's.
   return writeTaskResult(col, task.operation as string, task.partition, merged, {
-    attrs: inserted.attrs,
+    attrs: merged.attrs,
+    key: col.partitioning.decode(task.partition),
     signal,
   });
 });

@@ -153,7 +153,7 @@ async function insertJournaled(
                 if (prefix === group.path) await ensureParentGroups(store, prefix);
                 await writePartitionContent(store, prefix, part, schema, {
                   key: group.key,
-                  attrs: bound.attrs,
+                  attrs: part.attrs,
                   concurrency: ctx.concurrency,
                   ...(o.signal ? { signal: o.signal } : {}),
                 });
@@ -202,7 +202,7 @@ async function insertTransactional(
         const part = await groupData(ctx, bound, group, published, opts, inner);
         await writePartition(store, group.path, part, schema, {
           key: group.key,
-          attrs: bound.attrs,
+          attrs: part.attrs,
           concurrency: ctx.concurrency,
           signal: inner,
         });
@@ -328,8 +328,11 @@ export async function updatePartitions(
 }
 
 /**
- * Deletes `paths` (each unpublished first, then its objects) and removes
- * them from the catalog.
+ * Deletes `paths` (each unpublished first, then its objects), removes them
+ * from the catalog, then the parent groups left empty
+ * ({@link removeEmptyGroups}): on a transactional store in the same
+ * commit; elsewhere once the drop is committed, so that a crash leaves at
+ * worst empty groups.
  */
 export async function dropPartitions(
   ctx: MutationContext,
@@ -346,29 +349,100 @@ export async function dropPartitions(
     return path;
   };
   if (paths.length === 0) return [];
+  let removed: RemovedGroup[] = [];
+  let out: string[];
   if (store.transactional) {
-    return journaledCommit(ctx, "drop", paths, async () => {
-      const out: string[] = [];
+    out = await journaledCommit(ctx, "drop", paths, async () => {
+      const dropped: string[] = [];
       for (const path of paths) {
         opts.signal?.throwIfAborted();
-        out.push(await dropOne(path));
+        dropped.push(await dropOne(path));
       }
-      return out;
+      removed = await removeEmptyGroups(store, dropped);
+      return dropped;
     });
+  } else {
+    const op = await WriteOperation.begin(store, {
+      operation: "drop",
+      partitions: paths,
+      catalog: ctx.catalog,
+    });
+    out = await settleOperation(op, opts.signal, () =>
+      mapConcurrent(
+        paths,
+        ctx.concurrency,
+        (path, _i, signal) => op.withTarget(path, () => dropOne(path), { signal, catalogPath: path }),
+        opts.signal,
+      ),
+    );
+    removed = await removeEmptyGroups(store, out);
   }
-  const op = await WriteOperation.begin(store, {
-    operation: "drop",
-    partitions: paths,
-    catalog: ctx.catalog,
-  });
-  return settleOperation(op, opts.signal, () =>
-    mapConcurrent(
-      paths,
-      ctx.concurrency,
-      (path, _i, signal) => op.withTarget(path, () => dropOne(path), { signal, catalogPath: path }),
-      opts.signal,
-    ),
-  );
+  await restoreRefilledGroups(store, removed);
+  return out;
+}
+
+/** A group document {@link removeEmptyGroups} deleted, kept to be written back if the group fills again. */
+export interface RemovedGroup {
+  readonly path: string;
+  readonly document: Uint8Array;
+}
+
+/** Whether the group at `path` holds nothing but its document and empty sub-prefixes (removed groups). */
+async function isEmptyGroup(store: Store, path: string): Promise<boolean> {
+  const dirs = new Set(await store.listDir(path));
+  for (const name of await store.listPrefix(path)) {
+    if (name === "zarr.json") continue;
+    if (!dirs.has(name)) return false; // an object of its own
+    const child = `${path}/${name}`;
+    if ((await store.exists(metadataKey(child))) || (await store.list(child)).length > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Deletes the documents of the ancestor groups of `dropped` (not the root)
+ * left without children, deepest first: dropping the last month of a year
+ * removes `year=…/zarr.json` too. A group with a child or any other object
+ * is kept, and so are its ancestors. A crash in between leaves empty groups.
+ *
+ * @returns the groups removed, with their documents.
+ */
+export async function removeEmptyGroups(store: Store, dropped: readonly string[]): Promise<RemovedGroup[]> {
+  const ancestors = new Set<string>();
+  for (const path of dropped) {
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) ancestors.add(parts.slice(0, i).join("/"));
+  }
+  const depth = (p: string) => p.split("/").length;
+  const kept = new Set<string>();
+  const removed: RemovedGroup[] = [];
+  for (const group of [...ancestors].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1))) {
+    if (kept.has(group)) continue;
+    const document = await store.readBytes(metadataKey(group));
+    if (document !== undefined && (await isEmptyGroup(store, group))) {
+      await store.deleteKey(metadataKey(group));
+      removed.push({ path: group, document });
+    } else if (document !== undefined) {
+      const parts = group.split("/");
+      for (let i = 1; i <= parts.length; i++) kept.add(parts.slice(0, i).join("/"));
+    }
+  }
+  return removed;
+}
+
+/**
+ * Writes back, parents first, the removed groups another writer filled
+ * meanwhile (a partition created under one between the check and the
+ * deletion). Later writers re-create the groups (`ensureParentGroups`),
+ * except one that checked them just before the deletion and writes after this.
+ */
+export async function restoreRefilledGroups(store: Store, removed: readonly RemovedGroup[]): Promise<void> {
+  const refilled: RemovedGroup[] = [];
+  for (const g of removed) if ((await store.list(g.path)).length > 0) refilled.push(g);
+  refilled.sort((a, b) => a.path.split("/").length - b.path.split("/").length);
+  for (const g of refilled) {
+    if (!(await store.exists(metadataKey(g.path)))) await store.writeBytes(metadataKey(g.path), g.document);
+  }
 }
 
 /**

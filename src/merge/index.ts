@@ -8,10 +8,21 @@
  * Rows are positions along `partitioningDim`; `axis` names the 1-D root
  * variable that `time_series` and `upsert` compare. Every sort is stable.
  *
+ * Root attributes: `replace` returns the inserted rows with their
+ * attributes; `concat`, `time_series` and `upsert`, whose result mixes
+ * stored and inserted rows, keep only the attributes both sides agree on
+ * and list the products of both under `source_products`
+ * (`combineProductAttrs`, ../data/product-attrs.ts). The insert writes the
+ * merge result's attributes. Python writes the inserted dataset's
+ * attributes whatever the merge (BEHAVIOUR §8.4 step 8), so that a
+ * partition fed by several products claims the last one's orbit number or
+ * granule name.
+ *
  * @module
  */
 
 import type { Dataset } from "../data/dataset.js";
+import { withCombinedAttrs } from "../data/product-attrs.js";
 import { concatRows, takeRows } from "../data/rows.js";
 import { type DType, isDatetime, isTimedelta, type TimeUnit, timeUnit, unitNanoseconds } from "../dtype.js";
 import { SchemaError } from "../errors.js";
@@ -43,15 +54,23 @@ export function replace(_existing: Dataset, inserted: Dataset, _opts?: MergeOpti
   return inserted;
 }
 
-/** `concat`: stored rows then inserted rows, no sorting, no de-duplication (BEHAVIOUR §9.4). */
+/**
+ * `concat`: stored rows then inserted rows, no sorting, no de-duplication
+ * (BEHAVIOUR §9.4); the attributes both sides agree on (see the module
+ * documentation).
+ */
 export function concat(existing: Dataset, inserted: Dataset, opts: MergeOptions): Dataset {
-  return concatRows([existing, inserted], opts.partitioningDim);
+  const out = concatRows([existing, inserted], opts.partitioningDim);
+  // A side without any variable contributes nothing: the other side comes back unchanged.
+  return out === existing || out === inserted ? out : withCombinedAttrs(out, existing, inserted);
 }
 
 /**
  * `time_series` (BEHAVIOUR §9.5): drop the stored rows whose axis value lies
  * in the closed window `[min, max]` of the inserted axis values, append the
- * inserted rows, stable-sort by the axis (ties: stored rows first).
+ * inserted rows, stable-sort by the axis (ties: stored rows first). The
+ * result has the attributes both sides agree on (see the module
+ * documentation); when one side has no rows, it is the other side as is.
  *
  * @throws SchemaError naming the axis when it is not a root variable on both sides.
  */
@@ -83,6 +102,7 @@ export function timeSeries(existing: Dataset, inserted: Dataset, opts: MergeOpti
  * matches when its distance to the nearest inserted value is at most
  * `tolerance` (inclusive). For datetime/timedelta axes the tolerance is in the
  * axis unit, or a duration string (`"500ms"`) compared at nanosecond precision.
+ * Attributes as for {@link timeSeries}.
  *
  * @throws SchemaError naming the axis when it is not a root variable on both
  *   sides, or when the tolerance cannot be read.
@@ -195,7 +215,7 @@ function axisValues(existing: Dataset, inserted: Dataset, axis: string, what: st
   return [get(existing, "existing"), get(inserted, "inserted")];
 }
 
-/** Kept stored rows then all inserted rows, stable-sorted by the axis. */
+/** Kept stored rows then all inserted rows, stable-sorted by the axis, with the attributes both agree on. */
 function sortedUnion(
   existing: Dataset,
   inserted: Dataset,
@@ -213,7 +233,7 @@ function sortedUnion(
       break;
     }
   }
-  return sorted ? union : takeRows(union, opts.partitioningDim, order);
+  return withCombinedAttrs(sorted ? union : takeRows(union, opts.partitioningDim, order), existing, inserted);
 }
 
 const DURATION_UNITS: Record<string, TimeUnit> = {

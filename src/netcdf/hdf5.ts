@@ -212,6 +212,7 @@ function toNDArray(
   utf8: boolean,
   path: string,
   source: string,
+  perChar = false,
 ): NDArray {
   if (dtype === "char") {
     const chars = (Array.isArray(value) ? value : [value]) as string[];
@@ -220,7 +221,7 @@ function toNDArray(
       const code = (chars[i] ?? "").charCodeAt(0);
       bytes[i] = Number.isNaN(code) ? 0 : code & 0xff;
     }
-    return joinChars(bytes, shape);
+    return joinChars(bytes, shape, perChar);
   }
   if (dtype === "string") {
     const list = Array.isArray(value) ? (value as unknown[]) : [value];
@@ -328,7 +329,21 @@ function walk(module: H5Module, file: H5File, source: string): RawGroup {
     });
     const stored = dtypeOf(meta);
     const dtype: DType | null = stored === "char" ? "string" : stored;
-    return {
+    const read = (perChar: boolean) => {
+      if (stored === null) {
+        throw new SchemaError(`variable '${path}' of '${source}' has an unsupported HDF5 data type`, {
+          variable: path,
+        });
+      }
+      let value: unknown;
+      try {
+        value = ds.value;
+      } catch (err) {
+        throw unreadable(source, `variable '${path}': ${hdf5Reason(err)}`, err);
+      }
+      return toNDArray(value, shape, stored, meta.cset === 1, path, source, perChar);
+    };
+    const header = {
       name,
       path,
       group,
@@ -336,21 +351,11 @@ function walk(module: H5Module, file: H5File, source: string): RawGroup {
       shape: stored === "char" ? shape.slice(0, -1) : shape,
       dtype,
       attrs,
-      load: () => {
-        if (stored === null) {
-          throw new SchemaError(`variable '${path}' of '${source}' has an unsupported HDF5 data type`, {
-            variable: path,
-          });
-        }
-        let value: unknown;
-        try {
-          value = ds.value;
-        } catch (err) {
-          throw unreadable(source, `variable '${path}': ${hdf5Reason(err)}`, err);
-        }
-        return toNDArray(value, shape, stored, meta.cset === 1, path, source);
-      },
+      load: () => read(false),
     };
+    const charDimension = dimensions[dimensions.length - 1];
+    if (stored !== "char" || charDimension === undefined) return header;
+    return { ...header, charDimension, loadChars: () => read(true) as NDArray<"string"> };
   };
 
   return visit(file, "/", "");

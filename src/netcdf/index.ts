@@ -165,6 +165,10 @@ interface Candidate {
   group: string;
   /** Per dimension: where it is declared in the result and its size. */
   dims: { name: string; group: string; dim: NetCDFDimension }[];
+  /** Char arrays: the last stored dimension (a string length, unless it is the axis). */
+  chars: { name: string; group: string; dim: NetCDFDimension } | undefined;
+  /** Whether the chars are read one per element along {@link chars} (that dimension is the axis). */
+  perChar: boolean;
   isTime: boolean;
 }
 
@@ -179,6 +183,19 @@ const list = (names: Iterable<string>) => `[${[...names].join(", ")}]`;
  * Variables on two different record dimensions are never mixed silently: when
  * the selection spans several, `axis` must name one, and variables on the
  * others must be dropped (`excludeDimensions` or `variables`).
+ *
+ * Char arrays become `string` variables. Their last dimension is normally a
+ * string length and is joined away (`char PLATFORM_NUMBER(N_PROF, STRING8)`
+ * → one string per profile; `char DATA_TYPE(STRING16)` → one 0-d string,
+ * which the collection stores once as an immutable variable). When that last
+ * dimension is the partition axis, the array is a one-character flag per
+ * row (Argo's `char DATA_MODE(N_PROF)`, `DIRECTION(N_PROF)`,
+ * `PROFILE_*_QC(N_PROF)`): it keeps the dimension and holds a string of one
+ * character per row (`""` for a blank or NUL), partitioned like the other
+ * variables (joined, the flags of all rows would make one string, stored
+ * once for the whole collection). An unlimited last dimension of a char
+ * array counts as a record dimension when inferring the axis, and
+ * `excludeDimensions` may name a string-length dimension.
  *
  * @throws StoreError naming the file when it cannot be read.
  * @throws SchemaError naming the file and the culprit for an unknown group,
@@ -222,21 +239,25 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
 
     const candidates: Candidate[] = [];
     for (const g of walkGroups(base)) {
+      const dimension = (name: string, size: number) => {
+        const owner = declaring(g.path, name);
+        const dim = owner?.dimensions.get(name) ?? { name, size, unlimited: false };
+        return { name, group: owner !== undefined && inside(owner.path) ? relative(owner.path) : "/", dim };
+      };
       for (const v of g.variables) {
-        const dims = v.dimensions.map((name, axis) => {
-          const owner = declaring(g.path, name);
-          const dim = owner?.dimensions.get(name) ?? { name, size: v.shape[axis] ?? 0, unlimited: false };
-          return { name, group: owner !== undefined && inside(owner.path) ? relative(owner.path) : "/", dim };
-        });
         candidates.push({
           raw: v,
           path: relative(v.path),
           group: relative(g.path),
-          dims,
+          dims: v.dimensions.map((name, axis) => dimension(name, v.shape[axis] ?? 0)),
+          chars: v.charDimension === undefined ? undefined : dimension(v.charDimension, 0),
+          perChar: false,
           isTime: v.dtype !== null && v.dtype !== "string" && isTimeUnits(v.attrs.units),
         });
       }
     }
+    /** Every dimension a candidate uses, the string length of a char array included. */
+    const allDims = (c: Candidate) => (c.chars === undefined || c.perChar ? c.dims : [...c.dims, c.chars]);
 
     // 2. Selection.
     let selected = candidates;
@@ -260,14 +281,14 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
       selected = candidates.filter((c) => wanted.has(c));
     }
     if (opts.excludeDimensions !== undefined && opts.excludeDimensions.length > 0) {
-      const known = new Set(candidates.flatMap((c) => c.dims.map((d) => d.name)));
+      const known = new Set(candidates.flatMap((c) => allDims(c).map((d) => d.name)));
       for (const d of opts.excludeDimensions) {
         if (!known.has(d)) {
           throw fail(`cannot exclude unknown dimension '${d}'; dimensions: ${list(known)}`, { dimension: d });
         }
       }
       const excluded = new Set(opts.excludeDimensions);
-      selected = selected.filter((c) => !c.dims.some((d) => excluded.has(d.name)));
+      selected = selected.filter((c) => !allDims(c).some((d) => excluded.has(d.name)));
     }
 
     // 3. Row times, then the axis.
@@ -275,7 +296,7 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
     const recordDims = (vars: readonly Candidate[]) => {
       const out = new Set<string>();
       for (const c of vars) {
-        for (const d of c.dims) if (d.dim.unlimited) out.add(d.name);
+        for (const d of allDims(c)) if (d.dim.unlimited) out.add(d.name);
         if (c.isTime && c.dims.length === 1) out.add((c.dims[0] as Candidate["dims"][number]).name);
       }
       return out;
@@ -299,7 +320,11 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
     const records = recordDims(selected);
     if (rowTime !== undefined) records.add((rowTime.dims[0] as Candidate["dims"][number]).name);
     const rootDims = new Set(
-      selected.flatMap((c) => c.dims.filter((d) => d.group === "/").map((d) => d.name)),
+      selected.flatMap((c) =>
+        allDims(c)
+          .filter((d) => d.group === "/")
+          .map((d) => d.name),
+      ),
     );
     let axis = opts.axis;
     if (axis === undefined) {
@@ -326,9 +351,17 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
         dimension: axis,
       });
     }
+    // A char array whose last dimension is the axis holds one character per row (Argo's
+    // `char DATA_MODE(N_PROF)`), not one string over every row: it keeps that dimension.
+    for (const c of selected) {
+      if (c.chars !== undefined && c.chars.name === axis && c.chars.group === "/") {
+        c.perChar = true;
+        c.dims = [...c.dims, c.chars];
+      }
+    }
     for (const other of records) {
       if (other === axis) continue;
-      const users = selected.filter((c) => c.dims.some((d) => d.name === other)).map((c) => c.path);
+      const users = selected.filter((c) => allDims(c).some((d) => d.name === other)).map((c) => c.path);
       throw fail(
         `variables ${list(users)} are on record dimension '${other}', not on the axis '${axis}': drop them with ` +
           "`excludeDimensions` or `variables`",
@@ -352,8 +385,8 @@ export async function openNetCDF(input: NetCDFInput, opts: OpenNetCDFOptions = {
         {
           name: c.raw.name,
           path: c.raw.path,
-          dimensions: c.raw.dimensions,
-          data: c.raw.load(),
+          dimensions: c.dims.map((d) => d.name),
+          data: c.perChar && c.raw.loadChars !== undefined ? c.raw.loadChars() : c.raw.load(),
           attrs: c.raw.attrs,
         },
         cf,

@@ -197,7 +197,7 @@ export function openNetCDF3(bytes: Uint8Array, source: string): RawFile {
       );
     }
     const isChar = v.type === "char";
-    const load = (): NDArray => {
+    const values = () => {
       const out = storageFor(v.type, v.record ? perRecord * numRecords : perRecord);
       if (v.record) {
         for (let r = 0; r < numRecords; r++)
@@ -205,10 +205,9 @@ export function openNetCDF3(bytes: Uint8Array, source: string): RawFile {
       } else {
         readValues(view, v.type, v.offset, perRecord, out, 0);
       }
-      if (isChar) return joinChars(out as Uint8Array, fullShape);
-      return NDArray.from(out, { shape: fullShape });
+      return out;
     };
-    return {
+    const header = {
       name,
       path: `/${name}`,
       group: "/",
@@ -216,7 +215,22 @@ export function openNetCDF3(bytes: Uint8Array, source: string): RawFile {
       shape: isChar ? fullShape.slice(0, -1) : fullShape,
       dtype,
       attrs: attributes(v.attributes),
-      load,
+    };
+    const charDimension = fullDims[fullDims.length - 1];
+    if (!isChar || charDimension === undefined) {
+      return {
+        ...header,
+        load: (): NDArray =>
+          isChar
+            ? joinChars(values() as Uint8Array, fullShape)
+            : NDArray.from(values(), { shape: fullShape }),
+      };
+    }
+    return {
+      ...header,
+      charDimension,
+      load: () => joinChars(values() as Uint8Array, fullShape),
+      loadChars: () => joinChars(values() as Uint8Array, fullShape, true),
     };
   });
 

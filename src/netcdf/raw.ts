@@ -31,6 +31,21 @@ export interface RawVariable {
    * @throws SchemaError when the type is unsupported (`dtype` is null).
    */
   load(): NDArray;
+  /**
+   * Char arrays only: their last stored dimension, which {@link dimensions}
+   * leaves out because {@link load} joins the characters along it.
+   */
+  readonly charDimension?: string;
+  /**
+   * Char arrays only: the values one character per element — a string of
+   * length 1, `""` for a NUL or space — with every stored dimension kept
+   * (`char DATA_MODE(N_PROF)` → `N_PROF` strings, not one). For a char
+   * variable whose last dimension is a record dimension rather than a
+   * string length.
+   *
+   * @throws as {@link load}.
+   */
+  loadChars?(): NDArray<"string">;
 }
 
 /** A group of an opened file. */
@@ -130,8 +145,19 @@ export function decodeText(bytes: Uint8Array): string {
  * Joins a char array (one byte per element, row-major, `shape` ending with the
  * string length) into strings along its last dimension, stripping trailing
  * NULs and spaces. The result has the shape without the last dimension.
+ * With `perChar`, every byte is its own string (length 1, or `""` for a NUL
+ * or space) and the result has the whole `shape`.
  */
-export function joinChars(bytes: Uint8Array, shape: readonly number[]): NDArray<"string"> {
+export function joinChars(bytes: Uint8Array, shape: readonly number[], perChar = false): NDArray<"string"> {
+  if (perChar) {
+    const out = new Array<string>(bytes.length);
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i] as number;
+      // Single bytes beyond ASCII are kept as latin1 characters (no UTF-8 sequence fits in one byte).
+      out[i] = b === 0 || b === 32 ? "" : String.fromCharCode(b);
+    }
+    return NDArray.from(out, { shape: [...shape], dtype: "string" });
+  }
   if (shape.length === 0)
     return NDArray.from([stripPadding(decodeText(bytes))], { shape: [], dtype: "string" });
   const width = shape[shape.length - 1] as number;

@@ -6,9 +6,10 @@
  */
 
 import type { Session as IcechunkSession, ReadonlySessionOptions } from "@earthmover/icechunk";
-import { Repository, type Storage } from "@earthmover/icechunk";
+import type { Repository, Storage } from "@earthmover/icechunk";
 import { StoreError } from "../errors.js";
 import { keyOfMetaName, META_ROOT, metaKeyFor } from "./icechunk-keys.js";
+import { loadIcechunkBinding } from "./icechunk-lazy.js";
 
 /** What selects a version: a tag, a snapshot, or else a branch. */
 export interface VersionSelection {
@@ -29,6 +30,7 @@ export function versionTarget(
 }
 
 export async function openRepository(storage: Storage, uri: string, readOnly: boolean): Promise<Repository> {
+  const { Repository } = await loadIcechunkBinding();
   try {
     if (await Repository.exists(storage)) return await Repository.open(storage);
   } catch (cause) {

@@ -49,10 +49,11 @@ import type {
   Store as IcechunkNodeStore,
   Session as IcechunkSession,
   Repository,
+  Storage,
 } from "@earthmover/icechunk";
-import { Storage } from "@earthmover/icechunk";
 import { ConflictError, ReadOnlyError, StoreError } from "../errors.js";
 import { fsStorageBackend } from "./icechunk-fs.js";
+import { loadIcechunkBinding } from "./icechunk-lazy.js";
 import {
   childOf,
   decodeMetaDocument,
@@ -179,7 +180,8 @@ export class IcechunkStore extends Store {
       ...(typeof lockTimeoutMs === "number" ? { lockTimeoutMs } : {}),
     });
     // The generated typings omit the error-first argument the callbacks receive.
-    const storage = Storage.newCustom(backend as unknown as Parameters<typeof Storage.newCustom>[0]);
+    const { Storage: Binding } = await loadIcechunkBinding();
+    const storage = Binding.newCustom(backend as unknown as Parameters<typeof Storage.newCustom>[0]);
 
     const repo = await openRepository(storage, uri, readOnly);
     const target = versionTarget(opts, branch ?? DEFAULT_BRANCH);

@@ -10,6 +10,7 @@
 
 import { StoreError } from "../errors.js";
 import { importNodeOnly } from "../util/node-only.js";
+import { importWithWasiNote } from "../util/wasi-note.js";
 import { HttpStore } from "./http.js";
 import { LocalStore } from "./local.js";
 import { MemoryStore } from "./memory.js";
@@ -161,8 +162,9 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     case "http":
       return new HttpStore(loc.url, opts.storageOptions ?? {});
     case "icechunk": {
-      const { IcechunkStore } = await importNodeOnly<typeof import("./icechunk.js")>(
-        new URL("./icechunk.js", import.meta.url).href,
+      // Node's WASI warning, where Icechunk falls back to WebAssembly, becomes one note of ours.
+      const { IcechunkStore } = await importWithWasiNote(() =>
+        importNodeOnly<typeof import("./icechunk.js")>(new URL("./icechunk.js", import.meta.url).href),
       );
       return IcechunkStore.open(loc.path, {
         readOnly,

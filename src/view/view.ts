@@ -7,7 +7,7 @@
  * @module
  */
 
-import { attach, padMissing } from "../collection/assemble.js";
+import { attach, padMissing, withPartsAttrs } from "../collection/assemble.js";
 import { Collection } from "../collection/collection.js";
 import { type MutationContext, updatePartitions } from "../collection/mutations.js";
 import type { Filters, OperationOptions, ReadOptions } from "../collection/options.js";
@@ -318,7 +318,12 @@ export class View {
       { ...opts, ...(names === undefined ? {} : { variables: names }) },
     );
     if (parts.size === 0) return null;
-    return concatRows(padMissing([...parts.values()], this.schema, this.base.dimension), this.base.dimension);
+    const datasets = [...parts.values()];
+    // Several partitions: only the attributes they agree on, no partition key (../data/product-attrs.ts).
+    return withPartsAttrs(
+      concatRows(padMissing(datasets, this.schema, this.base.dimension), this.base.dimension),
+      datasets,
+    );
   }
 
   /**

@@ -134,9 +134,10 @@ describe("zcollection ingest of a product lacking stored variables", () => {
     assert.equal(partial.code, 2);
     assert.match(
       partial.stderr,
-      /^error: the inserted dataset lacks \d+ variable\(s\) of the collection \(.*uncertainty.*\)/m,
+      /^error: '.*CS_.*\.nc': the inserted dataset lacks \d+ variable\(s\) of the collection \(.*uncertainty.*\)/m,
     );
-    assert.match(partial.stderr, /--fill-missing/);
+    // In the terms of the command line: the flag, not the library's insert option.
+    assert.match(partial.stderr, /Insert them, or ask for fill values explicitly \(--fill-missing\)\n$/);
     assert.equal((await runCli(["query", path, "--format", "csv"])).stdout, before.stdout);
 
     const filled = await runCli([

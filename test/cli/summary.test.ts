@@ -51,7 +51,16 @@ before(async () => {
   root = await tempDir("zc-cli-summary-");
   jason1 = join(root.dir, "jason1");
   sentinel6 = join(root.dir, "sentinel6");
-  await zc("ingest", jason1, join(DATA_DIR, JA1), "--key", "date", "--exclude-dimension", "meas_ind");
+  await zc(
+    "ingest",
+    jason1,
+    join(DATA_DIR, JA1),
+    "--key",
+    "date",
+    "--exclude-dimension",
+    "meas_ind",
+    "--quiet",
+  );
   await zc(
     "ingest",
     sentinel6,
@@ -60,6 +69,7 @@ before(async () => {
     "cycle_pass",
     "--group",
     "/data_01",
+    "--quiet",
   );
 });
 

@@ -76,7 +76,7 @@ async function scenario(url: string, storageOptions?: Record<string, unknown>): 
     assert.deepEqual(numbers(all, "grp/sub/depth"), [101, 102, 103]);
     assert.deepEqual(numbers(all, "static"), [0.5, 1.5, 2.5]);
     assert.deepEqual(numbers(all, "grp/sub/coef"), [7, 8, 9]);
-    assert.deepEqual(all.attrs, { _zc_partition_key: [["num", 1]] });
+    assert.deepEqual(all.attrs, {}, "two partitions: no partition key");
     const catalog = JSON.parse(new TextDecoder().decode(await ro.store.readBytes(CATALOG_KEY)));
     assert.deepEqual(catalog.paths, ["num=1", "num=2"]);
     await assert.rejects(ro.insert(seqDataset(schema, [5], { nested: true })), ReadOnlyError);

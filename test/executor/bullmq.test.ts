@@ -63,8 +63,8 @@ describe("executor: BullMQ on Redis, three worker processes", {
       run(process.execPath, [CLI, "ingest", distributed, JA1, ...INGEST, "--executor", redis.url]),
       run(process.execPath, [CLI, "ingest", local, JA1, ...INGEST]),
     ]);
-    assert.match(a.stdout, /ingested 1 file\(s\): 2240 rows, 57 partition\(s\) written/);
-    assert.match(b.stdout, /ingested 1 file\(s\): 2240 rows, 57 partition\(s\) written/);
+    assert.match(a.stdout, /ingested 1 file\(s\): 2240 new rows, 0 rows replaced, 57 partition\(s\) written/);
+    assert.match(b.stdout, /ingested 1 file\(s\): 2240 new rows, 0 rows replaced, 57 partition\(s\) written/);
     col = await openCollection(distributed, { mode: "rw" });
     const reference = await openCollection(local);
     assert.deepEqual(await col.partitions(), await reference.partitions());

@@ -9,6 +9,10 @@
  *   loaded by every test that opens an Icechunk store.
  * - `ExperimentalWarning: The MockTimers API …`: `mock.timers` of
  *   `node:test`, used by test/zarr/buffers.test.ts.
+ * - `IcechunkNote` (code `ZCOLLECTION_ICECHUNK_WASI`): our one-line
+ *   replacement of the WASI warning (src/util/wasi-note.ts), emitted once
+ *   by each test process that opens an Icechunk store where the native
+ *   binding cannot load.
  * - The AWS SDK's `NodeVersionSupportWarning` (it will require Node ≥ 22 in
  *   2027): turned off at its source by the SDK's own variable, which the
  *   child processes the tests start inherit.
@@ -22,8 +26,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 /** @param {Error} warning */
 function expected(warning) {
   return (
-    warning.name === "ExperimentalWarning" &&
-    (warning.message.startsWith("WASI") || warning.message.startsWith("The MockTimers API"))
+    (warning.name === "ExperimentalWarning" &&
+      (warning.message.startsWith("WASI") || warning.message.startsWith("The MockTimers API"))) ||
+    /** @type {{ code?: string }} */ (warning).code === "ZCOLLECTION_ICECHUNK_WASI"
   );
 }
 
