@@ -13,7 +13,7 @@ import type { Executor, ExecutorOption, FunctionRef, Json } from "../executor/ap
 import { isFunctionRef } from "../executor/functions.js";
 import { resolve as resolveMerge } from "../merge/index.js";
 import type { NDArray } from "../ndarray.js";
-import { Catalog } from "../partitioning/catalog.js";
+import { Catalog, catalogLines } from "../partitioning/catalog.js";
 import {
   compileFilter,
   type FilterInput,
@@ -28,7 +28,7 @@ import { mapConcurrent } from "../util/concurrency.js";
 import { normalizeRowRanges } from "../zarr/index.js";
 import { attach, emitWarning, padMissing, withFillValues, withPartsAttrs } from "./assemble.js";
 import { bindToSchema } from "./bind.js";
-import { walkPartitions } from "./listing.js";
+import { CatalogReader, walkPartitions } from "./listing.js";
 import {
   checkMissingVariables,
   dropPartitions,
@@ -107,6 +107,10 @@ export class Collection {
   /** Whether `_catalog/state.json` is maintained and used for listings. */
   readonly catalogEnabled: boolean;
   readonly #catalog: Catalog;
+  /** Reads partition paths (exactly as {@link partitioning} encodes keys) for listings. */
+  readonly #reader: CatalogReader;
+  /** Checksum of the last catalog found to list only partition paths (checked again when it changes). */
+  #trusted: string | undefined;
   /** The store options given when this collection was opened by URL (sent to executor workers). */
   #storageOptions: Record<string, Json> | undefined;
 
@@ -119,6 +123,7 @@ export class Collection {
     this.readOnly = readOnly;
     // A catalog failing its checksum is rebuilt from a walk when updated (BEHAVIOUR §18 #7).
     this.#catalog = new Catalog(store, { walk: () => walkPartitions(store, root.partitioning) });
+    this.#reader = new CatalogReader(root.partitioning);
   }
 
   /**
@@ -229,10 +234,10 @@ export class Collection {
     opts: { filters?: Filters; signal?: AbortSignal; fromStore?: boolean } = {},
   ): Promise<string[]> {
     const predicate = compileFilter(opts.filters as FilterInput);
-    const all =
-      opts.fromStore === true
-        ? await walkPartitions(this.store, this.partitioning, opts.signal ? { signal: opts.signal } : {})
-        : await this.#listAll(opts.signal);
+    const listed = opts.fromStore === true ? undefined : await this.#catalogPaths(opts.signal);
+    if (listed !== undefined) return this.#reader.select(listed, opts.filters, predicate);
+    const walkOpts = opts.signal ? { signal: opts.signal } : {};
+    const all = await walkPartitions(this.store, this.partitioning, walkOpts);
     const out: string[] = [];
     for (const path of all) {
       let key: ReturnType<Partitioning["decode"]>;
@@ -247,32 +252,46 @@ export class Collection {
   }
 
   async #listAll(signal?: AbortSignal): Promise<string[]> {
-    if (this.catalogEnabled) {
-      const state = await this.#catalog.read(signal ? { signal } : {});
-      if (state?.valid) {
-        const foreign = state.paths.find((p) => !this.#isPartitionPath(p));
-        if (foreign === undefined) return [...state.paths];
-        emitWarning(
-          `catalog of ${this.store.rootUri} lists '${foreign.slice(0, 200)}', which is not a partition path of ` +
-            `this collection's ${this.partitioning.name} partitioning; listing partitions by walking the store ` +
-            "(run `zcollection repair` to rewrite the catalog)",
-        );
-      } else if (state !== undefined) {
-        emitWarning(
-          `catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`,
-        );
-      }
-    }
+    const listed = await this.#catalogPaths(signal);
+    if (listed !== undefined) return [...listed];
     return walkPartitions(this.store, this.partitioning, signal ? { signal } : {});
+  }
+
+  /**
+   * The catalog's paths (string order) when the catalog is enabled, its
+   * checksum valid and every path in it exactly a partition path of this
+   * collection's partitioning (checked once per catalog checksum); else
+   * `undefined`, after a warning when the catalog is there but not
+   * trusted: the caller walks the store.
+   */
+  async #catalogPaths(signal?: AbortSignal): Promise<readonly string[] | undefined> {
+    if (!this.catalogEnabled) return undefined;
+    const state = await this.#catalog.read(signal ? { signal } : {});
+    if (state?.valid) {
+      const foreign =
+        state.checksum === this.#trusted
+          ? undefined
+          : this.#reader.firstForeign(state.paths, catalogLines(state.paths));
+      if (foreign === undefined) {
+        this.#trusted = state.checksum;
+        return state.paths;
+      }
+      emitWarning(
+        `catalog of ${this.store.rootUri} lists '${foreign.slice(0, 200)}', which is not a partition path of ` +
+          `this collection's ${this.partitioning.name} partitioning; listing partitions by walking the store ` +
+          "(run `zcollection repair` to rewrite the catalog)",
+      );
+    } else if (state !== undefined) {
+      emitWarning(
+        `catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`,
+      );
+    }
+    return undefined;
   }
 
   /** Whether `path` is exactly how this collection's partitioning encodes some key. */
   #isPartitionPath(path: string): boolean {
-    try {
-      return this.partitioning.encode(this.partitioning.decode(path)) === path;
-    } catch {
-      return false;
-    }
+    return this.#reader.read(path);
   }
 
   #assertWritable(): void {

@@ -11,7 +11,7 @@
  */
 
 import { ConflictError } from "../errors.js";
-import { decodeJson, encodeJson } from "../json.js";
+import { decodeJson } from "../json.js";
 import type { Store } from "../store/store.js";
 
 /** Key of the catalog document. */
@@ -29,22 +29,237 @@ export interface CatalogState {
   readonly valid: boolean;
 }
 
-/** Sorted (code-point order), de-duplicated copy of `paths` (FORMAT §4.3). */
+/** Whether `paths` is strictly increasing in string (code-unit) order: sorted and unique. */
+function isSortedUnique(paths: readonly string[]): boolean {
+  for (let i = 1; i < paths.length; i++) {
+    if (!((paths[i - 1] as string) < (paths[i] as string))) return false;
+  }
+  return true;
+}
+
+/**
+ * Sorted (code-point order), de-duplicated copy of `paths` (FORMAT §4.3).
+ * An input already sorted and unique (a stored catalog always is) is only
+ * checked and copied, in linear time.
+ */
 export function sortUnique(paths: Iterable<string>): string[] {
-  return [...new Set(paths)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const list = Array.isArray(paths) ? (paths as string[]) : [...paths];
+  if (isSortedUnique(list)) return list.slice();
+  return [...new Set(list)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Fresh arrays known to be sorted and unique (made by {@link sortedUnion}): not checked again. */
+const SORTED = new WeakSet<readonly string[]>();
+
+/** The checksum text of some sorted path lists, in pieces of whole lines, with the number of lines of each. */
+interface Lines {
+  readonly pieces: readonly string[];
+  readonly counts: readonly number[];
+}
+
+/** The {@link Lines} of the last catalogs read and of their unions (see {@link catalogLines}). */
+const LINES = new WeakMap<readonly string[], Lines>();
+/** Paths per piece of {@link catalogLines}: pieces small enough to stay out of V8's large-object space. */
+const PIECE = 1024;
+
+/** `paths` (a block of a sorted list) each followed by `"\n"`. */
+function piece(paths: readonly string[]): string {
+  return `${paths.join("\n")}\n`;
+}
+
+function linesOf(paths: readonly string[]): Lines {
+  const pieces: string[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < paths.length; i += PIECE) {
+    const block = paths.slice(i, i + PIECE);
+    pieces.push(piece(block));
+    counts.push(block.length);
+  }
+  return { pieces, counts };
+}
+
+/**
+ * The text a catalog's checksum is computed on — each of the sorted unique
+ * `paths` followed by `"\n"` (FORMAT §9) — in pieces of whole lines (one
+ * long string costs twice as much to build and hash). For the `paths` of
+ * a {@link CatalogState} just read, the pieces hashed then (kept as long
+ * as that array lives); otherwise built.
+ */
+export function catalogLines(paths: readonly string[]): readonly string[] {
+  return (LINES.get(paths) ?? linesOf(paths)).pieces;
+}
+
+/** The sorted union of `a[from, to)` and `b[bFrom, bTo)`, both sorted and unique. */
+function merge(
+  a: readonly string[],
+  from: number,
+  to: number,
+  b: readonly string[],
+  bFrom: number,
+  bTo: number,
+) {
+  const out: string[] = [];
+  let i = from;
+  let j = bFrom;
+  while (i < to && j < bTo) {
+    const x = a[i] as string;
+    const y = b[j] as string;
+    if (x < y) {
+      out.push(x);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+      if (x === y) i++;
+    }
+  }
+  while (i < to) out.push(a[i++] as string);
+  while (j < bTo) out.push(b[j++] as string);
+  return out;
+}
+
+/**
+ * The union of `current` and `extra` (sorted and unique), sorted and
+ * unique. When `current` is a catalog just read (its lines known) or sorted
+ * and unique, it is merged block by block: blocks that receive no new path
+ * are copied, and so are their pieces of the checksum text, which the
+ * union keeps for {@link catalogLines}.
+ */
+function sortedUnion(current: readonly string[], extra: readonly string[]): string[] {
+  const known = LINES.get(current);
+  if (known === undefined && !isSortedUnique(current)) return sortUnique([...current, ...extra]);
+  const blocks: string[][] = [];
+  const pieces: string[] = [];
+  const counts: number[] = [];
+  let e = 0;
+  let lo = 0;
+  for (let b = 0; lo < current.length; b++) {
+    const hi = Math.min(current.length, lo + (known === undefined ? PIECE : (known.counts[b] as number)));
+    // The new paths up to the block's last path (all that are left for the last block).
+    const last = hi === current.length ? undefined : (current[hi - 1] as string);
+    const from = e;
+    while (e < extra.length && (last === undefined || (extra[e] as string) <= last)) e++;
+    const block = from === e ? current.slice(lo, hi) : merge(current, lo, hi, extra, from, e);
+    blocks.push(block);
+    pieces.push(from === e && known !== undefined ? (known.pieces[b] as string) : piece(block));
+    counts.push(block.length);
+    lo = hi;
+  }
+  if (e < extra.length) {
+    const rest = extra.slice(e);
+    blocks.push(rest);
+    pieces.push(piece(rest));
+    counts.push(rest.length);
+  }
+  const out = ([] as string[]).concat(...blocks);
+  SORTED.add(out);
+  LINES.set(out, { pieces, counts });
+  return out;
+}
+
+/** What Node's `node:crypto` offers here (`process.getBuiltinModule`, Node ≥ 20.16); absent in browsers. */
+interface NodeCrypto {
+  createHash(algorithm: string): NodeHash;
+}
+
+/** A `node:crypto` Hash, as used here. */
+interface NodeHash {
+  update(data: string, encoding: "utf8"): NodeHash;
+  digest(encoding: "hex"): string;
+}
+
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined;
+
+/**
+ * SHA-256 of the concatenated `pieces` as `"sha256:<hex>"`: `node:crypto`
+ * under Node (half the CPU of Web Crypto, which needs the text encoded
+ * first), else Web Crypto. Either way the promise settles in a later turn
+ * of the event loop, as Web Crypto's does (pending timers and warnings are
+ * delivered in between).
+ */
+async function sha256(pieces: readonly string[]): Promise<string> {
+  if (nodeCrypto !== undefined) {
+    const hash = nodeCrypto.createHash("sha256");
+    for (const piece of pieces) hash.update(piece, "utf8");
+    const hex = hash.digest("hex");
+    await new Promise((resolve) => setImmediate(resolve));
+    return `sha256:${hex}`;
+  }
+  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(pieces.join("")));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `sha256:${hex}`;
 }
 
 /**
  * `"sha256:"` + hex SHA-256 over the sorted unique paths, each followed by
- * `"\n"` (FORMAT §9). Uses Web Crypto (Node ≥ 20 and browsers).
+ * `"\n"` (FORMAT §9). Uses `node:crypto` under Node, Web Crypto elsewhere
+ * (browsers); the digest is the same.
  */
-export async function catalogChecksum(paths: Iterable<string>): Promise<string> {
-  const text = sortUnique(paths)
-    .map((p) => `${p}\n`)
-    .join("");
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `sha256:${hex}`;
+export function catalogChecksum(paths: Iterable<string>): Promise<string> {
+  return sha256(catalogLines(sortUnique(paths)));
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Whether every member of `doc` is a primitive or an array of primitives:
+ * then the document is nested two levels deep at most, which
+ * {@link parseJson} accepts whenever `JSON.parse` does.
+ */
+function isFlat(doc: object): boolean {
+  for (const value of Object.values(doc)) {
+    if (typeof value !== "object" || value === null) continue;
+    if (!Array.isArray(value)) return false;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The catalog document's JSON value, or `undefined` when the bytes are not
+ * UTF-8 or not JSON (Python's tokens `NaN`/`Infinity` allowed, as
+ * {@link decodeJson} reads them). The native `JSON.parse` reads what it
+ * can — a catalog always — and the result is what `decodeJson` would give
+ * for what a catalog holds (strings; numbers, which are not used, may be
+ * rounded); anything else goes through `decodeJson`'s parser.
+ */
+function parseDocument(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc) || isFlat(doc)) return doc;
+  } catch {
+    // Not plain JSON: Python's tokens, or not JSON at all.
+  }
+  try {
+    return decodeJson(bytes, CATALOG_KEY);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The strings of a freshly parsed `paths` member, sorted and unique (`raw` itself when it already is). */
+function pathsOf(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  let list = raw as unknown[];
+  for (let i = 0; i < list.length; i++) {
+    if (typeof list[i] !== "string") {
+      list = list.filter((p) => typeof p === "string");
+      break;
+    }
+  }
+  const paths = list as string[];
+  return isSortedUnique(paths) ? paths : sortUnique(paths);
 }
 
 /**
@@ -53,25 +268,35 @@ export async function catalogChecksum(paths: Iterable<string>): Promise<string> 
  * missing → recomputed (then `valid`).
  */
 export async function parseCatalog(bytes: Uint8Array): Promise<CatalogState | undefined> {
-  let doc: unknown;
-  try {
-    doc = decodeJson(bytes, CATALOG_KEY);
-  } catch {
-    return undefined;
-  }
+  const doc = parseDocument(bytes);
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
-  const raw = (doc as { paths?: unknown }).paths;
-  const paths = Array.isArray(raw) ? raw.filter((p): p is string => typeof p === "string") : [];
-  const expected = await catalogChecksum(paths);
+  const paths = pathsOf((doc as { paths?: unknown }).paths);
+  const lines = linesOf(paths);
+  LINES.set(paths, lines);
+  const expected = await sha256(lines.pieces);
   const stored = (doc as { checksum?: unknown }).checksum;
-  if (typeof stored !== "string" || stored === "")
-    return { paths: sortUnique(paths), checksum: expected, valid: true };
-  return { paths: sortUnique(paths), checksum: stored, valid: stored === expected };
+  if (typeof stored !== "string" || stored === "") return { paths, checksum: expected, valid: true };
+  return { paths, checksum: stored, valid: stored === expected };
 }
 
-/** The catalog document of sorted unique `paths` (compact JSON, FORMAT §9 key order). */
-async function encodeCatalog(sorted: string[]): Promise<Uint8Array> {
-  return encodeJson({ format_version: 1, paths: sorted, checksum: await catalogChecksum(sorted) });
+const NON_ASCII = /[\u007f-\uffff]/g;
+const UTF8_ENCODER = new TextEncoder();
+
+/**
+ * The catalog document of sorted unique `paths` (compact JSON, FORMAT §9
+ * key order): byte for byte what `encodeJson` (src/json.ts) writes
+ * (non-ASCII escaped as `\uXXXX`, like Python's `ensure_ascii`), from the
+ * native `JSON.stringify`.
+ */
+async function encodeCatalog(sorted: readonly string[]): Promise<Uint8Array> {
+  const doc = { format_version: 1, paths: sorted, checksum: await sha256(catalogLines(sorted)) };
+  const text = JSON.stringify(doc);
+  const bytes = UTF8_ENCODER.encode(text);
+  // As many bytes as UTF-16 code units: all ASCII; then only DEL would need escaping.
+  if (bytes.length === text.length && !text.includes("\u007f")) return bytes;
+  return UTF8_ENCODER.encode(
+    text.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
 }
 
 /** Options of {@link Catalog}. */
@@ -116,7 +341,7 @@ export class Catalog {
    * store write; compact JSON, key order `format_version`, `paths`, `checksum`.
    */
   async write(paths: Iterable<string>): Promise<string[]> {
-    const sorted = sortUnique(paths);
+    const sorted = SORTED.has(paths as readonly string[]) ? (paths as string[]) : sortUnique(paths);
     await this.store.writeBytes(CATALOG_KEY, await encodeCatalog(sorted));
     return sorted;
   }
@@ -130,7 +355,8 @@ export class Catalog {
   async #start(state: CatalogState | undefined): Promise<string[]> {
     if (state === undefined) return [];
     if (!state.valid && this.#walk !== undefined) return [...(await this.#walk())];
-    return [...state.paths];
+    // Not copied: a state read for this update only (so that its lines are found again).
+    return state.paths as string[];
   }
 
   /**
@@ -153,7 +379,8 @@ export class Catalog {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const current = await this.store.readVersioned(CATALOG_KEY);
       const state = current === undefined ? undefined : await parseCatalog(current.data);
-      const next = sortUnique(change(await this.#start(state)));
+      const changed = change(await this.#start(state));
+      const next = SORTED.has(changed as readonly string[]) ? (changed as string[]) : sortUnique(changed);
       const version = await this.store.writeConditional(
         CATALOG_KEY,
         await encodeCatalog(next),
@@ -169,10 +396,10 @@ export class Catalog {
     );
   }
 
-  /** Adds paths: `current ∪ paths`. */
+  /** Adds paths: `current ∪ paths` (a linear merge of the sorted lists). */
   add(paths: Iterable<string>): Promise<string[]> {
-    const extra = [...paths];
-    return this.update((current) => [...current, ...extra]);
+    const extra = sortUnique(paths);
+    return this.update((current) => sortedUnion(current, extra));
   }
 
   /** Removes paths: `current − paths`. */

@@ -17,7 +17,7 @@ import {
   unitNanoseconds,
 } from "../dtype.js";
 import { PartitionError } from "../errors.js";
-import { checkComponentName, decodePath, keyIntegers, padInteger, pyStr } from "./keys.js";
+import { checkComponentName, decodePath, keyIntegers, type PathLayout, padInteger, pyStr } from "./keys.js";
 import type {
   DatePartitioningJSON,
   PartitionGroup,
@@ -230,6 +230,21 @@ export class DatePartitioning implements Partitioning {
   /** {@inheritDoc Partitioning.decode} */
   decode(path: string): PartitionKey {
     return decodePath(path);
+  }
+
+  /**
+   * How this partitioning writes paths (`name=value` joined by `/`, values
+   * zero-padded to the widths), which lets listings check and read the
+   * paths of a large catalog in one pass; `undefined` in a subclass that
+   * encodes or decodes otherwise.
+   */
+  pathLayout(): PathLayout | undefined {
+    if (
+      this.encode !== DatePartitioning.prototype.encode ||
+      this.decode !== DatePartitioning.prototype.decode
+    )
+      return undefined;
+    return { axis: this.axis, widths: this.widths };
   }
 
   /** `{"name": "date", "variable", "resolution", "dimension"}` in this key order (FORMAT §3.6). */

@@ -86,6 +86,129 @@ export function decodePath(path: string): PartitionKey {
   return key;
 }
 
+/**
+ * How the built-in partitionings write the path of a key (FORMAT §4.1):
+ * `name=value` for each component of `axis`, joined by `/`, each value
+ * zero-padded to its width (see {@link padInteger}; 0: no padding).
+ */
+export interface PathLayout {
+  /** Names of the key components, in key order. */
+  readonly axis: readonly string[];
+  /** Zero-padding width of each component's value (the sign counts toward it). */
+  readonly widths: readonly number[];
+}
+
+/**
+ * The {@link PathLayout} of `partitioning`'s paths: what its `pathLayout()`
+ * returns (the built-in partitionings), else `undefined` (paths are then
+ * read with `decode` and `encode`).
+ */
+export function pathLayoutOf(partitioning: Partitioning): PathLayout | undefined {
+  const own = (partitioning as { pathLayout?: unknown }).pathLayout;
+  return typeof own === "function" ? (own.call(partitioning) as PathLayout | undefined) : undefined;
+}
+
+/**
+ * Whether `path` is exactly how a key is written in `layout` — the same as
+ * `encode(decode(path)) === path` for the built-in partitionings — and
+ * when it is, the key's values are written to `values[0 … axis.length − 1]`.
+ * One pass over the text without trimming, splitting, regular expressions
+ * or allocation.
+ */
+export function readCanonical(path: string, layout: PathLayout, values: (number | string)[]): boolean {
+  const { axis, widths } = layout;
+  const n = path.length;
+  let pos = 0;
+  for (let i = 0; i < axis.length; i++) {
+    const name = axis[i] as string;
+    if (i > 0) {
+      if (path.charCodeAt(pos) !== 0x2f /* / */) return false;
+      pos++;
+    }
+    if (!path.startsWith(name, pos)) return false;
+    pos += name.length;
+    if (path.charCodeAt(pos) !== 0x3d /* = */) return false;
+    pos++;
+    const negative = path.charCodeAt(pos) === 0x2d; /* - */
+    if (negative) pos++;
+    const start = pos;
+    let zeros = 0;
+    let value = 0;
+    for (; pos < n; pos++) {
+      const c = path.charCodeAt(pos);
+      if (c < 0x30 || c > 0x39) break;
+      if (c === 0x30 && value === 0) zeros++;
+      value = value * 10 + (c - 0x30);
+    }
+    const digits = pos - start;
+    // More than 16 digits is either beyond 2^53 or padded beyond any width.
+    if (digits === 0 || digits > 16 || !Number.isSafeInteger(value)) return false;
+    // The significant digits: those after the leading zeros; one for zero.
+    const significant = value === 0 ? 1 : digits - zeros;
+    // The sign counts toward the width.
+    if (digits !== Math.max((widths[i] ?? 0) - (negative ? 1 : 0), significant)) return false;
+    // "-0…0" decodes to 0, which encodes without the sign.
+    if (negative && value === 0) return false;
+    values[i] = negative ? -value : value;
+  }
+  return pos === n;
+}
+
+/**
+ * Whether `path` is exactly how `partitioning` encodes a key
+ * (`encode(decode(path)) === path`; never throws); when it is, the key's
+ * values are written to `values`, in component order. The generic form of
+ * {@link readCanonical}.
+ */
+export function readExactly(
+  partitioning: Pick<Partitioning, "encode" | "decode">,
+  path: string,
+  values: (number | string)[],
+): boolean {
+  let key: PartitionKey;
+  try {
+    key = partitioning.decode(path);
+    if (partitioning.encode(key) !== path) return false;
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < key.length; i++) values[i] = (key[i] as readonly [string, number | string])[1];
+  return true;
+}
+
+/** A value of `width` as the regular expression of {@link canonicalLines}. */
+function valuePattern(width: number): string {
+  // At most 15 significant digits: always within 2^53.
+  const positive = width <= 1 ? "0|[1-9]\\d{0,14}" : `\\d{${width}}|[1-9]\\d{${width},14}`;
+  const w = width - 1;
+  // Negative: the digits after the sign are not all zeros.
+  const negative = w <= 1 ? "[1-9]\\d{0,14}" : `(?=\\d{0,${w - 1}}[1-9])\\d{${w}}|[1-9]\\d{${w},14}`;
+  return `(?:${positive}|-(?:${negative}))`;
+}
+
+/**
+ * A regular expression matching texts of paths each followed by `"\n"`
+ * (the text a catalog's checksum is computed on), every path exactly how
+ * a key is written in `layout` with values of at most 15 significant
+ * digits. A match proves every path is exactly a partition path; no match
+ * proves nothing (a value of 16 digits may still be one): check each path
+ * with {@link readCanonical} then.
+ */
+export function canonicalLines(layout: PathLayout): RegExp {
+  const parts = layout.axis.map(
+    (name, i) => `${name.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")}=${valuePattern(layout.widths[i] ?? 0)}`,
+  );
+  return new RegExp(`^(?:${parts.join("\\/")}\\n)*$`);
+}
+
+/**
+ * The beginning of the path of every key whose first `values.length`
+ * components hold `values`, as written in `layout` (no trailing `/`).
+ */
+export function canonicalPrefix(layout: PathLayout, values: readonly number[]): string {
+  return values.map((v, i) => `${layout.axis[i]}=${padInteger(v, layout.widths[i] ?? 0)}`).join("/");
+}
+
 /** `format(value, "0{width}d")` of Python: the sign counts toward the width (FORMAT §4.1). */
 export function padInteger(value: number, width: number): string {
   const digits = String(Math.abs(value));
@@ -152,13 +275,44 @@ export function compareKeys(a: PartitionKey, b: PartitionKey): number {
   return a.length - b.length;
 }
 
+/** A partition path with its decoded key. */
+export interface DecodedPath {
+  /** The partition path. */
+  readonly path: string;
+  /** Its key (`decode(path)`). */
+  readonly key: PartitionKey;
+}
+
+/** Natural order of decoded paths: {@link compareKeys}, then the paths in string order. */
+function compareDecoded(x: DecodedPath, y: DecodedPath): number {
+  return compareKeys(x.key, y.key) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+}
+
+/**
+ * The paths of `decoded` in the natural order of their keys (as
+ * {@link sortPaths} orders decodable paths). Input already in that order —
+ * the usual case: catalogs of date partitions are — is only checked, in
+ * linear time. `decoded` is not modified.
+ */
+export function sortDecoded(decoded: readonly DecodedPath[]): string[] {
+  let ordered = true;
+  for (let i = 1; i < decoded.length; i++) {
+    if (compareDecoded(decoded[i - 1] as DecodedPath, decoded[i] as DecodedPath) > 0) {
+      ordered = false;
+      break;
+    }
+  }
+  const list = ordered ? decoded : [...decoded].sort(compareDecoded);
+  return list.map((d) => d.path);
+}
+
 /**
  * Sorts partition paths in the natural order of their decoded keys
  * ({@link compareKeys}); paths that do not decode come last, in string
  * order. Returns a new array.
  */
 export function sortPaths(paths: Iterable<string>, partitioning: Pick<Partitioning, "decode">): string[] {
-  const decoded: { path: string; key: PartitionKey }[] = [];
+  const decoded: DecodedPath[] = [];
   const undecodable: string[] = [];
   for (const path of paths) {
     try {
@@ -168,7 +322,6 @@ export function sortPaths(paths: Iterable<string>, partitioning: Pick<Partitioni
       undecodable.push(path);
     }
   }
-  decoded.sort((x, y) => compareKeys(x.key, y.key) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   undecodable.sort();
-  return [...decoded.map((d) => d.path), ...undecodable];
+  return [...sortDecoded(decoded), ...undecodable];
 }

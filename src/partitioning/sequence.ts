@@ -8,7 +8,7 @@
 import { isIntegerDType } from "../dtype.js";
 import { PartitionError } from "../errors.js";
 import type { NDArray } from "../ndarray.js";
-import { checkComponentName, decodePath, keyIntegers, pyStr } from "./keys.js";
+import { checkComponentName, decodePath, keyIntegers, type PathLayout, pyStr } from "./keys.js";
 import type {
   GroupedSequencePartitioningJSON,
   PartitionGroup,
@@ -33,6 +33,9 @@ export interface Bucketing {
 }
 
 type IntegerColumn = ArrayLike<number> | ArrayLike<bigint>;
+
+/** Widths of the key values in paths: none (a missing width is 0). */
+const NO_PADDING: readonly number[] = [];
 
 /**
  * Partitions rows by the values of one or more integer variables along one
@@ -182,6 +185,18 @@ export class Sequence implements Partitioning {
   /** {@inheritDoc Partitioning.decode} */
   decode(path: string): PartitionKey {
     return decodePath(path);
+  }
+
+  /**
+   * How this partitioning writes paths (`name=value` joined by `/`, values
+   * zero-padded to the widths), which lets listings check and read the
+   * paths of a large catalog in one pass; `undefined` in a subclass that
+   * encodes or decodes otherwise.
+   */
+  pathLayout(): PathLayout | undefined {
+    if (this.encode !== Sequence.prototype.encode || this.decode !== Sequence.prototype.decode)
+      return undefined;
+    return { axis: this.axis, widths: NO_PADDING };
   }
 
   /** `{"name": "sequence", "variables", "dimension"}` in this key order (FORMAT §3.6). */
