@@ -10,3 +10,10 @@
 export * from "./index.js";
 // The class itself (the root exports a lazily loading `IcechunkStore.open`).
 export { IcechunkStore } from "./store/icechunk.js";
+// Which zstd implementation encodes and decodes here (node:zlib, zstd-napi or
+// WebAssembly): for logs and benchmarks; `ZCOLLECTION_ZSTD` forces one.
+export {
+  workerZstdBackendName,
+  type ZstdBackendName,
+  zstdBackendName,
+} from "./zarr/compression/index.js";

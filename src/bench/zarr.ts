@@ -24,7 +24,7 @@ import { type CodecStack, profile } from "../codecs/index.js";
 import { get as getConfig } from "../config.js";
 import { NDArray } from "../ndarray.js";
 import { LocalStore } from "../store/local.js";
-import { shutdownCodecPool } from "../zarr/compression/index.js";
+import { shutdownCodecPool, workerZstdBackendName, zstdBackendName } from "../zarr/compression/index.js";
 import { readArray, writeArray } from "../zarr/index.js";
 import { rawZstdThroughput } from "./raw.js";
 
@@ -244,6 +244,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const width_ = opts.width ?? 240;
   console.log(
     `float32 ${rows_} x ${width_} (${r.megabytes.toFixed(1)} MB), chunks 4096 x ${width_}, zstd 3, file://, codec.workers=${r.workers}`,
+  );
+  // zlib = Node's built-in zstd (Node >= 22.15), napi = the optional zstd-napi package, wasm = numcodecs.
+  const workerBackend = await workerZstdBackendName();
+  console.log(
+    `zstd backend: ${await zstdBackendName()} (calling thread), ${workerBackend ?? "no pool"} (codec workers); Node ${process.versions.node}`,
   );
   console.log(`${"".padEnd(40)}${"write MB/s".padStart(10)}${"read MB/s".padStart(10)}`);
   row("zcollection (local-fast, unsharded)", r.ours.writeMBps, r.ours.readMBps);

@@ -7,9 +7,10 @@
  * `bytes_to_bytes` part of every chunk's codec list, and {@link crc32c} for
  * shard indexes.
  *
- * Runtimes: under Node, zstd uses the native `zstd-napi` binding when it is
- * installed (WebAssembly otherwise), gzip uses `node:zlib`, and chunks of
- * 64 KiB or more go to a pool of `config.get("codec.workers")` worker threads
+ * Runtimes: under Node, zstd uses Node's built-in zstd (`node:zlib`, Node ≥
+ * 22.15), else the `zstd-napi` binding when it is installed, else
+ * WebAssembly ({@link zstdBackendName} tells which); gzip uses `node:zlib`;
+ * chunks of 64 KiB or more go to a pool of `config.get("codec.workers")` worker threads
  * (0 or 1 = everything on the calling thread: a single worker would add a
  * thread hop and a copy without adding codec throughput). If the pool cannot
  * start, coding falls back to the calling thread. Every Node-only module is
@@ -38,7 +39,9 @@ import {
 } from "./codecs.js";
 import { crc32c as crc32cImpl } from "./crc32c.js";
 import { IS_NODE, importNodeOnly } from "./runtime.js";
-import { zstdCompressBound, zstdFrameHeader } from "./zstd.js";
+import { type ZstdBackendName, zstdCompressBound, zstdFrameHeader } from "./zstd.js";
+
+export { type ZstdBackendName, zstdBackendName } from "./zstd.js";
 
 /** Names of bytes_to_bytes codecs handled here: "zstd", "gzip", "blosc", "crc32c". */
 export const BYTES_TO_BYTES_CODECS: readonly string[] = NAMES;
@@ -251,7 +254,8 @@ export async function decodeChain(
  * Decodes a whole bytes_to_bytes chain into `target`, which receives exactly
  * `target.length` bytes. A chain of one `zstd` codec (possibly under
  * `crc32c`) decodes on the calling thread straight into `target` when the
- * native zstd backend is loaded: zstd decompresses at about the speed of the
+ * zstd backend can write into caller memory (`zstd-napi`; not Node's
+ * built-in zstd, whose chains go to the pool like any other): zstd decompresses at about the speed of the
  * two copies a pool worker would need (input out, output back), so the hop
  * would cost as much as it saves. Any other chain is decoded as by
  * {@link decodeChain} (pool included) and copied into `target`.
@@ -376,6 +380,24 @@ export async function decodeFrames(
 /** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (FORMAT §6.4). */
 export function crc32c(data: Uint8Array): number {
   return crc32cImpl(data);
+}
+
+/**
+ * The zstd backend the codec worker threads use (see {@link zstdBackendName}
+ * for the calling thread's), starting the pool if needed; `null` when
+ * coding runs on the calling thread only (browsers, `codec.workers` below 2,
+ * a pool that cannot start).
+ */
+export async function workerZstdBackendName(): Promise<ZstdBackendName | null> {
+  const workers = Math.floor(getConfig("codec.workers"));
+  if (!IS_NODE || poolBroken || !(workers >= 2)) return null;
+  const pool = await loadPool();
+  if (pool === null) return null;
+  try {
+    return await pool.poolZstdBackend(workers);
+  } catch {
+    return null;
+  }
 }
 
 /** Stops the worker pool (idempotent); lets the process exit. */

@@ -15,18 +15,36 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { ParsedCodec } from "./codecs.js";
-import type { FrameRef, FramesTask, PoolFailure, PoolResult, PoolTask } from "./worker.js";
+import type { BackendTask, FrameRef, FramesTask, PoolFailure, PoolResult, PoolTask } from "./worker.js";
+import { forcedZstdBackend, type ZstdBackendName } from "./zstd.js";
+
+type Task = PoolTask | FramesTask | BackendTask;
 
 const WORKER_FILE = fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url),
 );
 
-let pool: Piscina<PoolTask | FramesTask, unknown> | undefined;
+/**
+ * The workers' Node flags: inherited from this thread (Node then copies its
+ * options without re-checking them), except when `--input-type` is among
+ * them (`node --input-type=module -e …`): a worker inheriting it does not
+ * start, so the list is passed without it. Passing the list in every case
+ * would fail under Node 24's test runner, which gives test processes flags
+ * a worker refuses (`--stack-trace-limit`, `--tls-cipher-list`…).
+ */
+function workerExecArgv(): string[] | undefined {
+  const argv = process.execArgv;
+  return argv.some((a) => a.startsWith("--input-type"))
+    ? argv.filter((a) => !a.startsWith("--input-type"))
+    : undefined;
+}
 
-function getPool(threads: number): Piscina<PoolTask | FramesTask, unknown> {
+let pool: Piscina<Task, unknown> | undefined;
+
+function getPool(threads: number): Piscina<Task, unknown> {
   if (pool !== undefined && pool.maxThreads === threads) return pool;
   const old = pool;
-  pool = new Piscina<PoolTask | FramesTask, unknown>({
+  pool = new Piscina<Task, unknown>({
     filename: WORKER_FILE,
     minThreads: threads,
     maxThreads: threads,
@@ -34,8 +52,7 @@ function getPool(threads: number): Piscina<PoolTask | FramesTask, unknown> {
     idleTimeout: 10_000,
     // Our tasks await (wasm init), so let workers run their event loop between tasks.
     atomics: "async",
-    // Flags that only make sense for the main script (e.g. --input-type with -e) stop a worker from starting.
-    execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
+    execArgv: workerExecArgv(),
   });
   // A worker failing outside a task (cannot start, crashes) must not crash the process: the
   // pending task rejects and the caller falls back to the calling thread.
@@ -78,7 +95,9 @@ export async function runInPool(
   const p = getPool(threads);
   const transferList = [data.buffer as ArrayBuffer];
   if (target !== undefined) transferList.push(target);
-  const task: PoolTask = target === undefined ? { op, chain, data } : { op, chain, data, target };
+  const zstd = forcedZstdBackend();
+  const base: PoolTask = zstd === undefined ? { op, chain, data } : { op, chain, data, zstd };
+  const task: PoolTask = target === undefined ? base : { ...base, target };
   const result = (await p.run(task, { transferList, signal: signal ?? null })) as PoolResult | PoolFailure;
   if ("failed" in result) return { ok: false, failure: result };
   return { ok: true, data: result.data, spares: result.spares, inTarget: result.inTarget };
@@ -99,13 +118,30 @@ export async function runFramesInPool(
   outBytes: number,
   signal: AbortSignal | undefined,
 ): Promise<PoolOutcome> {
-  const task: FramesTask = { op: "frames", chain, buffers, frames, outBytes };
+  const zstd = forcedZstdBackend();
+  const task: FramesTask =
+    zstd === undefined
+      ? { op: "frames", chain, buffers, frames, outBytes }
+      : { op: "frames", chain, buffers, frames, outBytes, zstd };
   const result = (await getPool(threads).run(task, {
     transferList: [...buffers],
     signal: signal ?? null,
   })) as PoolResult | PoolFailure;
   if ("failed" in result) return { ok: false, failure: result };
   return { ok: true, data: result.data, spares: result.spares, inTarget: false };
+}
+
+/**
+ * The zstd backend a worker of a pool of `threads` threads codes with
+ * (starting the pool if needed). Workers choose as the calling thread does
+ * and follow its `setZstdBackend` setting.
+ *
+ * @throws whatever piscina throws when the pool itself fails.
+ */
+export async function poolZstdBackend(threads: number): Promise<ZstdBackendName> {
+  const zstd = forcedZstdBackend();
+  const task: BackendTask = zstd === undefined ? { op: "backend" } : { op: "backend", zstd };
+  return (await getPool(threads).run(task)) as ZstdBackendName;
 }
 
 /** Size of the live pool and how many tasks it has completed; `null` when no pool runs. */

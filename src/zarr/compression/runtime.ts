@@ -1,8 +1,9 @@
 /**
  * Runtime detection and lazy loading of Node-only modules.
  *
- * Nothing here imports a Node module statically: `node:module`, `node:zlib`,
- * `zstd-napi` and the worker pool are loaded on first use, and only when
+ * Nothing here imports a Node module statically: `node:module`, `node:zlib`
+ * (gzip, and zstd on Node ≥ 22.15), `zstd-napi` and the worker pool are
+ * loaded on first use, and only when
  * running under Node, through {@link importNodeOnly} whose computed specifier
  * bundlers do not follow. A browser bundle importing the compression module
  * therefore neither includes nor evaluates them and uses the WebAssembly /
@@ -12,7 +13,7 @@
  * @module
  */
 
-/** Whether the code runs under Node.js (worker threads, native zstd and node:zlib available). */
+/** Whether the code runs under Node.js (worker threads and node:zlib available; native zstd on Node ≥ 22.15 or with zstd-napi). */
 export const IS_NODE: boolean = (() => {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return typeof p?.versions?.node === "string";

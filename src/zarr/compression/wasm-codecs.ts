@@ -6,7 +6,7 @@
  * zstd nor code blosc. Importing this module brings numcodecs into the
  * bundle and registers it: zstd then encodes and decodes with WebAssembly,
  * and blosc works. Under Node it changes nothing that matters (Node loads
- * numcodecs by itself when the native zstd binding is missing).
+ * numcodecs by itself when neither Node's built-in zstd nor `zstd-napi` is there).
  *
  * @example
  * import "zcollection/wasm-codecs";   // before the first chunk is coded

@@ -19,6 +19,7 @@ import {
   type ParsedCodec,
   StageError,
 } from "./codecs.js";
+import { forcedZstdBackend, setZstdBackend, type ZstdBackendName, zstdBackendName } from "./zstd.js";
 
 /** One pool task: a direction, a validated chain and the input bytes. */
 export interface PoolTask {
@@ -27,6 +28,8 @@ export interface PoolTask {
   readonly data: Uint8Array;
   /** Memory the encoded frame may be written to (a one-zstd chain, napi backend); handed back otherwise. */
   readonly target?: ArrayBuffer;
+  /** The calling thread's {@link setZstdBackend} choice, applied here too (absent = automatic). */
+  readonly zstd?: ZstdBackendName;
 }
 
 /** One frame of a {@link FramesTask}: `length` bytes at `offset` in `buffers[buffer]`, and where they go. */
@@ -43,6 +46,15 @@ export interface FramesTask {
   readonly buffers: readonly ArrayBuffer[];
   readonly frames: readonly FrameRef[];
   readonly outBytes: number;
+  /** As {@link PoolTask.zstd}. */
+  readonly zstd?: ZstdBackendName;
+}
+
+/** Asks a worker which zstd backend it codes with (answered with a {@link ZstdBackendName}). */
+export interface BackendTask {
+  readonly op: "backend";
+  /** As {@link PoolTask.zstd}. */
+  readonly zstd?: ZstdBackendName;
 }
 
 /** A successful task: the output, and the buffers of the task the worker hands back for reuse. */
@@ -97,9 +109,12 @@ async function runFrames(task: FramesTask): Promise<unknown> {
 /**
  * Runs one task; returns a {@link PoolResult} whose output bytes and spare
  * buffers (the input's, the unused target) are moved, not copied, or a
- * {@link PoolFailure}.
+ * {@link PoolFailure}; for a {@link BackendTask}, the zstd backend's name.
  */
-export default async function runTask(task: PoolTask | FramesTask): Promise<unknown> {
+export default async function runTask(task: PoolTask | FramesTask | BackendTask): Promise<unknown> {
+  // Follow the calling thread's forced zstd backend (tests, benchmarks); automatic otherwise.
+  if (task.zstd !== forcedZstdBackend()) setZstdBackend(task.zstd);
+  if (task.op === "backend") return zstdBackendName();
   if (task.op === "frames") return runFrames(task);
   try {
     let out: Uint8Array | undefined;

@@ -3,20 +3,27 @@
  * frame with the content size in its header, configuration
  * `{level, checksum}`.
  *
- * Three backends, chosen once per thread:
- * - `napi`: the native `zstd-napi` binding (optional dependency, Node only),
- *   used through its low-level contexts to avoid intermediate copies;
- * - `wasm`: numcodecs' WebAssembly zstd, the Node fallback when the binding
- *   is missing. It cannot write a frame checksum, so we add it ourselves
- *   (XXH64 low 32 bits). Loaded through a specifier bundlers do not follow:
- *   its 1.3 MB never reaches a browser bundle;
+ * Four backends, chosen once per thread (main thread and each codec worker
+ * alike), the first available in this order:
+ * - `zlib`: Node's built-in zstd (`node:zlib`, Node ≥ 22.15 / ≥ 23.8), native
+ *   speed with nothing to install (`zstd-zlib.ts`);
+ * - `napi`: the native `zstd-napi` binding, when the user installed it (an
+ *   optional peer dependency, compiled at install: for Node < 22.15), used
+ *   through its low-level contexts to avoid intermediate copies;
+ * - `wasm`: numcodecs' WebAssembly zstd, the fallback that needs nothing
+ *   (numcodecs comes with zarrita). It cannot write a frame checksum, so we
+ *   add it ourselves (XXH64 low 32 bits). Loaded through a specifier bundlers
+ *   do not follow: its 1.3 MB never reaches a browser bundle;
  * - `fzstd`: outside Node (browsers), a small pure-JavaScript decoder
  *   (`zstd-fzstd.ts`); browser builds decode zstd but do not encode it,
  *   unless `wasm-codecs.ts` (`zcollection/wasm-codecs`) registers the
  *   WebAssembly backend.
  *
- * All decode frames with or without a content size (streaming) and verify
- * frame checksums when present.
+ * All write standard frames any zstd decoder reads (each backend's frames
+ * decode with every other one; the bytes may differ between libzstd
+ * versions), decode frames with or without a content size (streaming) and
+ * verify frame checksums when present. {@link zstdBackendName} tells which
+ * one runs.
  *
  * @module
  */
@@ -24,11 +31,31 @@
 import { IS_NODE, importNodeOnly, nodeRequire } from "./runtime.js";
 import { xxh64 } from "./xxh64.js";
 import { fzstdZstdBackend } from "./zstd-fzstd.js";
+import { zlibZstdBackend } from "./zstd-zlib.js";
 
-export { type ZstdFrameHeader, zstdFrameHeader } from "./zstd-header.js";
+export {
+  type ZstdFrameHeader,
+  type ZstdFrameSpan,
+  zstdCompressBound,
+  zstdFrameHeader,
+  zstdFrameSpans,
+} from "./zstd-header.js";
+export { zlibZstdBackend } from "./zstd-zlib.js";
 
-/** Which implementation codes: the native binding, the WebAssembly fallback or the browser decoder. */
-export type ZstdBackendName = "napi" | "wasm" | "fzstd";
+/**
+ * Which implementation codes zstd: `zlib` (Node's built-in zstd), `napi`
+ * (the `zstd-napi` binding), `wasm` (numcodecs' WebAssembly) or `fzstd`
+ * (the browser's decode-only JavaScript decoder).
+ */
+export type ZstdBackendName = "zlib" | "napi" | "wasm" | "fzstd";
+
+/** Every {@link ZstdBackendName}, in the order of preference. */
+export const ZSTD_BACKEND_NAMES: readonly ZstdBackendName[] = Object.freeze([
+  "zlib",
+  "napi",
+  "wasm",
+  "fzstd",
+]);
 
 /** A zstd implementation: synchronous once loaded. */
 export interface ZstdBackend {
@@ -186,15 +213,6 @@ function napiBackend(b: NapiBinding): ZstdBackend {
   };
 }
 
-/**
- * zstd's worst-case frame size for `size` input bytes (`ZSTD_COMPRESSBOUND`
- * of zstd.h): a target of this size always holds the frame.
- */
-export function zstdCompressBound(size: number): number {
-  const small = 128 * 1024;
-  return size + Math.floor(size / 256) + (size < small ? Math.floor((small - size) / 2048) : 0);
-}
-
 /** A fresh, exact-size Uint8Array over its own ArrayBuffer; not zero-filled under Node. */
 export function allocUninit(size: number): Uint8Array {
   const B = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer;
@@ -277,19 +295,32 @@ export function napiZstdBackend(): Promise<ZstdBackend | null> {
 let preferred: Promise<ZstdBackend> | undefined;
 let forced: ZstdBackendName | undefined;
 
+function isBackendName(v: unknown): v is ZstdBackendName {
+  return typeof v === "string" && (ZSTD_BACKEND_NAMES as readonly string[]).includes(v);
+}
+
 /**
- * The backend in use in this thread: under Node the native one when
- * available, else WebAssembly; elsewhere (browsers) the `fzstd` decoder, or
- * WebAssembly once {@link registerWasmZstd} was called.
- * The environment variable `ZCOLLECTION_ZSTD=wasm` forces the WebAssembly one
- * (benchmarks and tests); it is read once per thread.
+ * The backend in use in this thread. Under Node: Node's built-in zstd when
+ * the runtime has it, else `zstd-napi` when it can be loaded, else
+ * WebAssembly. Elsewhere (browsers): the `fzstd` decoder, or WebAssembly once
+ * {@link registerWasmZstd} was called.
+ *
+ * {@link setZstdBackend}, or else the environment variable
+ * `ZCOLLECTION_ZSTD` (`zlib`, `napi`, `wasm` or `fzstd`; read once per
+ * thread), makes the choice start at that backend: one that is not
+ * available falls through to the next in the order above (`wasm` always is).
  */
 export function zstdBackend(): Promise<ZstdBackend> {
   preferred ??= (async () => {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const want = forced ?? (env?.ZCOLLECTION_ZSTD === "wasm" ? "wasm" : undefined);
+    const fromEnv = env?.ZCOLLECTION_ZSTD;
+    const want = forced ?? (isBackendName(fromEnv) ? fromEnv : undefined);
     if (want === "fzstd" || (want === undefined && !IS_NODE && wasmLoader === undefined)) {
       return fzstdZstdBackend();
+    }
+    if (want === undefined || want === "zlib") {
+      const z = await zlibZstdBackend();
+      if (z !== null) return z;
     }
     if (want !== "wasm") {
       const n = await napiZstdBackend();
@@ -300,8 +331,29 @@ export function zstdBackend(): Promise<ZstdBackend> {
   return preferred;
 }
 
-/** Forces the backend of this thread (`undefined` = automatic). For tests and benchmarks. */
+/**
+ * Name of the zstd implementation this thread codes with (see
+ * {@link zstdBackend} for the order): `"zlib"` (Node's built-in zstd, Node ≥
+ * 22.15), `"napi"` (the optional `zstd-napi` package), `"wasm"` (numcodecs'
+ * WebAssembly, the fallback) or `"fzstd"` (browsers, decode only). The codec
+ * worker threads choose the same way, and follow {@link setZstdBackend}.
+ */
+export async function zstdBackendName(): Promise<ZstdBackendName> {
+  return (await zstdBackend()).name;
+}
+
+/**
+ * Makes this thread's choice start at backend `name` (`undefined` =
+ * automatic); an unavailable one falls through to the next (see
+ * {@link zstdBackend}). The codec worker pool applies the calling thread's
+ * setting to every task. For tests and benchmarks.
+ */
 export function setZstdBackend(name: ZstdBackendName | undefined): void {
   forced = name;
   preferred = undefined;
+}
+
+/** The backend set by {@link setZstdBackend} in this thread, `undefined` when automatic. */
+export function forcedZstdBackend(): ZstdBackendName | undefined {
+  return forced;
 }
