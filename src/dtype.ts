@@ -1,7 +1,7 @@
 /**
  * Data types: the {@link DType} literal union, its storage (typed arrays),
- * and the mappings to numpy dtype strings (FORMAT §3.5) and to Zarr v3
- * `data_type` documents (FORMAT §6.2), plus datetime64 helpers.
+ * and the mappings to numpy dtype strings (docs/format.md §3.5) and to Zarr v3
+ * `data_type` documents (docs/format.md §6.2), plus datetime64 helpers.
  *
  * 64-bit integers, datetimes and timedeltas are `bigint` end to end
  * (BigInt64Array / BigUint64Array), never `number`.
@@ -226,12 +226,12 @@ export function dtypeOfStorage(data: AnyStorage): DType {
 }
 
 // ---------------------------------------------------------------------------
-// numpy dtype strings (FORMAT §3.5)
+// numpy dtype strings (docs/format.md §3.5)
 
 /**
  * The numpy `dtype.str` of a dtype, as written in `_zcollection.json`
- * (FORMAT §3.5): `|b1`, `|i1`, `<i2`, `<f4`, `<M8[ns]`, `<m8[ms]`, and `|O`
- * for strings (FORMAT §6.6). A string variable this library declares is
+ * (docs/format.md §3.5): `|b1`, `|i1`, `<i2`, `<f4`, `<M8[ns]`, `<m8[ms]`, and `|O`
+ * for strings (docs/format.md §6.6). A string variable this library declares is
  * `|O` (numpy's object dtype, which the Python library reads as `str`
  * values), never `<U0`, whose arrays it would write as `fixed_length_utf32`:
  * we write strings as variable-length UTF-8 (see `effectiveCodecs`).
@@ -324,7 +324,7 @@ export function fromNumpyDtype(str: string): DType {
 }
 
 // ---------------------------------------------------------------------------
-// Zarr v3 data_type (FORMAT §6.2)
+// Zarr v3 data_type (docs/format.md §6.2)
 
 /** A Zarr v3 `data_type` value: a core name or an extension object. */
 export type ZarrDataType = string | { name: string; configuration?: Record<string, unknown> };
@@ -359,7 +359,7 @@ export function isFixedUtf32Length(n: unknown): n is number {
 const VLEN_STRING_NAMES: readonly string[] = ["string", "variable_length_utf8"];
 
 /**
- * The Zarr v3 `data_type` of a dtype (FORMAT §6.2): core names for numbers and
+ * The Zarr v3 `data_type` of a dtype (docs/format.md §6.2): core names for numbers and
  * bool, `"string"` for variable-length UTF-8, and zarr-python's
  * `numpy.datetime64` / `numpy.timedelta64` extension objects for times.
  */

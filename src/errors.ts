@@ -1,5 +1,5 @@
 /**
- * The error taxonomy of the library (BEHAVIOUR §2.1).
+ * The error taxonomy of the library (docs/behaviour.md §2.1).
  *
  * Every error thrown on purpose by zcollection is a {@link ZCollectionError}.
  * Each subclass carries a literal `_tag` so that errors can be told apart
@@ -62,7 +62,7 @@ export class SchemaError extends ZCollectionError {
   }
 }
 
-/** A schema `format_version` this library cannot read (FORMAT §3.8). */
+/** A schema `format_version` this library cannot read (docs/format.md §3.8). */
 export class FormatVersionError extends ZCollectionError {
   override readonly _tag = "FormatVersionError" as const;
   /** The version found on disk. */

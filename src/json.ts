@@ -1,5 +1,5 @@
 /**
- * JSON as Python writes it (FORMAT §2): bare `NaN`, `Infinity`, `-Infinity`
+ * JSON as Python writes it (docs/format.md §2): bare `NaN`, `Infinity`, `-Infinity`
  * tokens and integers beyond ±2^53 kept exact.
  *
  * Plain `JSON.parse` throws on the tokens and rounds big integers;

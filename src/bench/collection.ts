@@ -1,8 +1,8 @@
 /**
- * `npm run bench`: the collection benchmark of BEHAVIOUR §17 next to the
+ * `npm run bench`: the collection benchmark of docs/behaviour.md §17 next to the
  * machine's limit for the same bytes, measured in the same run.
  *
- * Dataset (BEHAVIOUR §17, default sizes): `time` datetime64[s] (dimension
+ * Dataset (docs/behaviour.md §17, default sizes): `time` datetime64[s] (dimension
  * `time`, chunks 4096) and `ssh(time, x_ac)` float32 standard normal from a
  * seeded generator (`x_ac` size = chunks = width), both with the codecs of
  * the chosen profile (default `cloud-balanced`: zstd 3, sharded), Date
@@ -59,7 +59,7 @@ import { positiveIntegerOption, runWhenInvoked } from "./entry.js";
 import { rawFileThroughput, rawZstdThroughput } from "./raw.js";
 import { normalFloat32 } from "./zarr.js";
 
-/** One benchmark figure; its JSON form is FORMAT §12's `{"name","seconds","counts","extra"}`. */
+/** One benchmark figure; its JSON form is docs/format.md §12's `{"name","seconds","counts","extra"}`. */
 export interface BenchResult {
   /** Scenario name (`insert_full_dataset`, ...). */
   readonly name: string;
@@ -94,7 +94,7 @@ export interface BenchOptions {
    * and 1000 (1000 for the default dataset; small test runs stay quick).
    */
   limitMillis?: number;
-  /** Writes the results to this file as JSON (2-space indent, FORMAT §12). */
+  /** Writes the results to this file as JSON (2-space indent, docs/format.md §12). */
   json?: string;
   /** Receives each line of the human-readable report; default: nothing is printed. */
   log?: (line: string) => void;
@@ -146,7 +146,7 @@ export function monthlyTimes(months: number, rows: number): BigInt64Array {
 }
 
 /**
- * Measures the machine limit on `bytes` (BEHAVIOUR §17 dataset bytes):
+ * Measures the machine limit on `bytes` (docs/behaviour.md §17 dataset bytes):
  * zstd level 3 with one pool task per `chunkBytes` on `threads` workers,
  * then writing and reading a file of the compressed size in `dir`.
  */
@@ -231,7 +231,7 @@ function flushFileSystem(): void {
 
 /**
  * Runs the benchmark: builds the dataset, measures the machine limit on its
- * bytes, then the four scenarios of BEHAVIOUR §17 and two writes into the
+ * bytes, then the four scenarios of docs/behaviour.md §17 and two writes into the
  * stored partitions; checks that the queries
  * return the inserted values.
  *

@@ -4,7 +4,7 @@
  * directory with this library and with plain zarrita (`zarr.create` +
  * `zarr.set` / `zarr.get`, its own zstd codec, `@zarrita/storage`
  * FileSystemStore), next to the raw single-thread zstd throughput of the same
- * bytes. Data: seeded standard-normal float32 (like BEHAVIOUR §17). Our
+ * bytes. Data: seeded standard-normal float32 (like docs/behaviour.md §17). Our
  * profiles write the zstd frame checksum; each of our figures is also
  * measured with it off (`"checksum": false`, as zarrita writes here), which
  * gives its cost.

@@ -1,5 +1,5 @@
 /**
- * `zcollection bench`: runs the collection benchmark (BEHAVIOUR §17) of
+ * `zcollection bench`: runs the collection benchmark (docs/behaviour.md §17) of
  * `src/bench/collection.ts`, loaded only when the command runs.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * `zcollection drop` (BEHAVIOUR §16): delete the partitions matching a
+ * `zcollection drop` (docs/behaviour.md §16): delete the partitions matching a
  * filter, after a confirmation unless `--yes`.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * `zcollection index build <url> --by a,b -o FILE [--filter EXPR]`: a
- * Parquet index (FORMAT §12) with one row per run of consecutive rows
+ * Parquet index (docs/format.md §12) with one row per run of consecutive rows
  * sharing the values of the `--by` variables (`runsOf`), written to FILE.
  *
  * @module

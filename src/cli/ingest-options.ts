@@ -243,7 +243,7 @@ export function mergeStrategy(
 
 /**
  * The variable the merge strategies compare: the root variable named like
- * the axis (BEHAVIOUR §8.4), or else the datetime variable of a date
+ * the axis (docs/behaviour.md §8.4), or else the datetime variable of a date
  * partitioning (swaths whose axis is a bare dimension such as `NUMROWS`).
  *
  * @throws UsageError when `time_series`/`upsert` have nothing to compare.

@@ -1,5 +1,5 @@
 /**
- * `zcollection ls` and `zcollection inspect` (BEHAVIOUR §16): summaries of
+ * `zcollection ls` and `zcollection inspect` (docs/behaviour.md §16): summaries of
  * a collection, or of a view (its base's partitions, base and overlay
  * variables).
  *
@@ -16,7 +16,7 @@ import { absoluteUri } from "./terms.js";
 
 /** Options of {@link ls}. */
 export interface LsOptions {
-  /** Partition filter expression (BEHAVIOUR §7). */
+  /** Partition filter expression (docs/behaviour.md §7). */
   filter?: string;
   /** One JSON array on one line instead of one path per line. */
   json?: boolean;
@@ -41,7 +41,7 @@ export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<numbe
   return 0;
 }
 
-/** The `inspect --json` document (BEHAVIOUR §16), keys in the order of the spec. */
+/** The `inspect --json` document (docs/behaviour.md §16), keys in the order of the spec. */
 export interface InspectInfo {
   uri: string;
   axis: string;

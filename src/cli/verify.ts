@@ -16,7 +16,7 @@ import { type CliIO, EXIT_ERROR, EXIT_OK } from "./io.js";
 
 /** Options of {@link verify}. */
 export interface VerifyCommandOptions {
-  /** Partition filter expression (BEHAVIOUR §7); default every partition. */
+  /** Partition filter expression (docs/behaviour.md §7); default every partition. */
   filter?: string;
   /** Print the report as a JSON object (2-space indent) instead of text. */
   json?: boolean;

@@ -1,8 +1,8 @@
 /**
  * Codec stacks as data: what a variable asks for (filters, serializer,
  * compressors, sharding), the named profiles, and the shard-shape decision
- * (FORMAT §3.6.1, BEHAVIOUR §12). The Zarr layer turns a stack into the codec
- * list of an array's `zarr.json` (FORMAT §6.4).
+ * (docs/format.md §3.6.1, docs/behaviour.md §12). The Zarr layer turns a stack into the codec
+ * list of an array's `zarr.json` (docs/format.md §6.4).
  *
  * @module
  */
@@ -16,7 +16,7 @@ export interface CodecDescriptor {
   readonly configuration?: Readonly<Record<string, unknown>>;
 }
 
-/** JSON form of a {@link CodecStack} (FORMAT §3.6.1, snake_case keys in write order). */
+/** JSON form of a {@link CodecStack} (docs/format.md §3.6.1, snake_case keys in write order). */
 export interface CodecStackJSON {
   array_to_array: CodecDescriptor[];
   array_to_bytes: CodecDescriptor | null;
@@ -28,10 +28,10 @@ export interface CodecStackJSON {
 /** Names of the built-in profiles. */
 export type ProfileName = "local-fast" | "cloud-balanced" | "cloud-cold";
 
-/** The default profile (BEHAVIOUR §12.1). */
+/** The default profile (docs/behaviour.md §12.1). */
 export const DEFAULT_PROFILE: ProfileName = "cloud-balanced";
 
-/** Codec names this library can write (FORMAT §3.6.1). */
+/** Codec names this library can write (docs/format.md §3.6.1). */
 export const KNOWN_CODECS: readonly string[] = [
   "bytes",
   "zstd",
@@ -61,7 +61,7 @@ export class CodecStack {
   readonly arrayToBytes: CodecDescriptor | null;
   /** Compressors and checksums (`zstd`, `gzip`, `blosc`, `crc32c`). */
   readonly bytesToBytes: readonly CodecDescriptor[];
-  /** Whether arrays are written with the `sharding_indexed` codec when it pays off (BEHAVIOUR §12.2). */
+  /** Whether arrays are written with the `sharding_indexed` codec when it pays off (docs/behaviour.md §12.2). */
   readonly sharded: boolean;
   /** Target shard size in bytes; `null` when not sharded. */
   readonly shardTargetBytes: number | null;
@@ -83,7 +83,7 @@ export class CodecStack {
     Object.freeze(this);
   }
 
-  /** JSON per FORMAT §3.6.1. */
+  /** JSON per docs/format.md §3.6.1. */
   toJSON(): CodecStackJSON {
     return {
       array_to_array: this.arrayToArray.map(cloneDescriptor),
@@ -95,8 +95,8 @@ export class CodecStack {
   }
 
   /**
-   * Reads FORMAT §3.6.1 JSON. A missing object or a null/absent
-   * `array_to_bytes` gives the default profile stack (FORMAT §3.4).
+   * Reads docs/format.md §3.6.1 JSON. A missing object or a null/absent
+   * `array_to_bytes` gives the default profile stack (docs/format.md §3.4).
    *
    * @throws SchemaError when the object is malformed.
    */
@@ -174,13 +174,13 @@ const PROFILES: Record<ProfileName, () => CodecStack> = {
     }),
 };
 
-/** Names of the built-in profiles, in the order of BEHAVIOUR §12.1. */
+/** Names of the built-in profiles, in the order of docs/behaviour.md §12.1. */
 export function profileNames(): ProfileName[] {
   return ["local-fast", "cloud-balanced", "cloud-cold"];
 }
 
 /**
- * The codec stack of a named profile (FORMAT §3.6.1 table): `bytes`
+ * The codec stack of a named profile (docs/format.md §3.6.1 table): `bytes`
  * (little-endian), then zstd with its frame checksum on
  * (`{"level": 3 or 9, "checksum": true}`), sharded or not.
  *
@@ -213,9 +213,9 @@ export function profile(
 }
 
 /**
- * The stack to use for a variable of `dtype` with a profile (BEHAVIOUR
+ * The stack to use for a variable of `dtype` with a profile (docs/behaviour.md
  * §12.1). Variable-length strings get the `vlen-utf8` serializer, unsharded
- * (FORMAT §6.6), since `bytes` cannot encode them.
+ * (docs/format.md §6.6), since `bytes` cannot encode them.
  */
 export function autoCodecs(dtype: DType, profileName?: string | null): CodecStack {
   const stack = profile(profileName);
@@ -236,7 +236,7 @@ export function shardTargetBytes(profileName?: string | null): number | null {
 
 /**
  * The shard shape for inner chunks `innerChunks` of an array of `shape`
- * (BEHAVIOUR §12.3): grow the inner chunk by powers of two, along the
+ * (docs/behaviour.md §12.3): grow the inner chunk by powers of two, along the
  * dimension with the largest current extent, while the shard stays within
  * `target` bytes and within the array. `null` sizes mean unbounded.
  *
@@ -282,7 +282,7 @@ export function computeShardShape(
 }
 
 /**
- * Whether and how to shard (BEHAVIOUR §12.3 `shard_decision`): `null` when
+ * Whether and how to shard (docs/behaviour.md §12.3 `shard_decision`): `null` when
  * `target` is null or the computed shard equals the inner chunks clipped to
  * the shape (no benefit); otherwise the shard shape.
  */

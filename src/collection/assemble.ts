@@ -47,7 +47,7 @@ export function rowCount(ds: Dataset, dim: string): number {
   return 0;
 }
 
-/** `ds` with the immutable variables added (partition variables win on a name clash, BEHAVIOUR §8.5). */
+/** `ds` with the immutable variables added (partition variables win on a name clash, docs/behaviour.md §8.5). */
 export function attach(
   ds: Dataset,
   immutables: Array<[string, VariableSchema, NDArray]>,
@@ -71,7 +71,7 @@ export function attach(
  * their `source_products` lists united, and no `_zc_partition_key`
  * (`combineProductAttrs`, ../data/product-attrs.ts).
  *
- * Python returns the first partition's attributes (BEHAVIOUR §8.5 step 4),
+ * Python returns the first partition's attributes (docs/behaviour.md §8.5 step 4),
  * so that a query over several months carries the first month's partition
  * key and the first product's orbit number.
  */

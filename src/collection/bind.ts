@@ -12,7 +12,7 @@ import { buildDataset } from "./partition-io.js";
 
 /**
  * Re-wraps every variable of `ds` with `schema`'s, loading lazy data and
- * casting to the schema dtype (BEHAVIOUR §18 #3).
+ * casting to the schema dtype (docs/behaviour.md §18 #3).
  *
  * Divergence from Python (which writes unknown root variables and drops
  * unknown nested ones): a variable that is not in the schema, or whose

@@ -1,6 +1,6 @@
 /**
  * {@link Collection}: a dataset stored as partitions, each a Zarr v3 group,
- * under one store root (BEHAVIOUR §8, FORMAT §1).
+ * under one store root (docs/behaviour.md §8, docs/format.md §1).
  *
  * @module
  */
@@ -100,7 +100,7 @@ export class Collection {
   readonly axis: string;
   /** How rows map to partitions. */
   readonly partitioning: Partitioning;
-  /** The bound schema (immutable flags set, FORMAT §3.4). */
+  /** The bound schema (immutable flags set, docs/format.md §3.4). */
   readonly schema: DatasetSchema;
   /** Whether mutations are refused with {@link ReadOnlyError}. */
   readonly readOnly: boolean;
@@ -121,20 +121,20 @@ export class Collection {
     this.schema = root.schema;
     this.catalogEnabled = root.catalogEnabled;
     this.readOnly = readOnly;
-    // A catalog failing its checksum is rebuilt from a walk when updated (BEHAVIOUR §18 #7).
+    // A catalog failing its checksum is rebuilt from a walk when updated (docs/behaviour.md §18 #7).
     this.#catalog = new Catalog(store, { walk: () => walkPartitions(store, root.partitioning) });
     this.#reader = new CatalogReader(root.partitioning);
   }
 
   /**
-   * Creates a collection: writes `_zcollection.json` (FORMAT §3) and nothing
+   * Creates a collection: writes `_zcollection.json` (docs/format.md §3) and nothing
    * else.
    *
    * @param path a store URL or path (`file://`, bare path, `memory://name`,
    *   `s3://`, `icechunk://`) or a Store.
    * @throws CollectionExistsError when a collection exists and `overwrite` is
    *   not set; SchemaError when the schema cannot be bound to `axis`
-   *   (BEHAVIOUR §4.6); ReadOnlyError for a read-only store.
+   *   (docs/behaviour.md §4.6); ReadOnlyError for a read-only store.
    */
   static async create(path: string | Store, opts: CreateOptions): Promise<Collection> {
     const store = isStore(path)
@@ -155,7 +155,7 @@ export class Collection {
     await store.session(
       async () => {
         if (exists) {
-          // BEHAVIOUR §18 #6: overwrite removes the previous collection; the config goes last.
+          // docs/behaviour.md §18 #6: overwrite removes the previous collection; the config goes last.
           for (const name of await store.listPrefix("")) {
             if (name !== ROOT_CONFIG_KEY) await store.deletePrefix(name);
           }
@@ -171,7 +171,7 @@ export class Collection {
   }
 
   /**
-   * Opens a collection (reads `_zcollection.json` only; BEHAVIOUR §8.2).
+   * Opens a collection (reads `_zcollection.json` only; docs/behaviour.md §8.2).
    *
    * @throws TypeError for a mode other than "r"/"rw" (before any I/O);
    *   CollectionNotFoundError when there is no `_zcollection.json`;
@@ -222,9 +222,9 @@ export class Collection {
 
   /**
    * Partition paths matching `filters`, in the natural order of their keys
-   * (BEHAVIOUR §18 #4: `num=2` before `num=10`). With the catalog enabled and
+   * (docs/behaviour.md §18 #4: `num=2` before `num=10`). With the catalog enabled and
    * its checksum valid, the catalog is the listing (one GET, no LIST);
-   * otherwise — or with `fromStore` — the store is walked (FORMAT §4.4). A
+   * otherwise — or with `fromStore` — the store is walked (docs/format.md §4.4). A
    * catalog listing a path that is not a partition path of this
    * collection's partitioning is not trusted (a warning, then a walk).
    *
@@ -244,7 +244,7 @@ export class Collection {
       try {
         key = this.partitioning.decode(path);
       } catch {
-        continue; // not a partition path (FORMAT §4.2 listing rule)
+        continue; // not a partition path (docs/format.md §4.2 listing rule)
       }
       if (predicate(keyToDict(key))) out.push(path);
     }
@@ -301,7 +301,7 @@ export class Collection {
   }
 
   /**
-   * Inserts a dataset (BEHAVIOUR §8.4 with §18 #1–#3): the data is cast to
+   * Inserts a dataset (docs/behaviour.md §8.4 with §18 #1–#3): the data is cast to
    * the schema dtypes (lossy casts refused before anything is written),
    * immutable variables are stored under `_immutable/` when they changed,
    * rows are split into partitions (all rows of one key gathered into one
@@ -442,7 +442,7 @@ export class Collection {
   /**
    * Reads the matching partitions (at most config `partition.concurrency` at
    * once) and concatenates them along the partitioning dimension, in
-   * natural key order, with the immutable variables attached (BEHAVIOUR
+   * natural key order, with the immutable variables attached (docs/behaviour.md
    * §8.5). A variable missing from some partitions is filled with its fill
    * value there. Partitions listed but not published (an interrupted write
    * seen through a stale catalog) are skipped.
@@ -530,7 +530,7 @@ export class Collection {
   /**
    * Calls `fn` on each matching partition (with immutable variables
    * attached), at most config `partition.concurrency` at once. Allowed on
-   * read-only collections (BEHAVIOUR §8.6). With `rows`, `fn` sees only
+   * read-only collections (docs/behaviour.md §8.6). With `rows`, `fn` sees only
    * those rows of the partitions named there (see {@link ReadOptions.rows}).
    *
    * With `executor`, the partitions are read and `fn` — then named as
@@ -583,7 +583,7 @@ export class Collection {
 
   /**
    * Rewrites each matching partition with what `fn` returns for it
-   * (BEHAVIOUR §8.7): the whole partition is replaced (variables absent from
+   * (docs/behaviour.md §8.7): the whole partition is replaced (variables absent from
    * the result are removed); immutable variables are never written there.
    * The catalog is not touched.
    *
@@ -661,7 +661,7 @@ export class Collection {
 
   /**
    * Deletes the matching partitions — every partition when `filters` is
-   * null — then removes them from the catalog (BEHAVIOUR §8.8).
+   * null — then removes them from the catalog (docs/behaviour.md §8.8).
    *
    * @returns the paths dropped, in natural key order.
    * @throws ReadOnlyError; ExpressionError for an invalid filter.
@@ -677,7 +677,7 @@ export class Collection {
   }
 
   /**
-   * Rewrites the catalog from a walk of the store (BEHAVIOUR §8.9).
+   * Rewrites the catalog from a walk of the store (docs/behaviour.md §8.9).
    *
    * @returns the partition paths found (string order, as stored).
    * @throws SchemaError when the collection has no catalog; ReadOnlyError.

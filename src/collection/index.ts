@@ -1,5 +1,5 @@
 /**
- * Collections: create, open, insert, query, map, update, drop (BEHAVIOUR §8).
+ * Collections: create, open, insert, query, map, update, drop (docs/behaviour.md §8).
  *
  * @module
  */

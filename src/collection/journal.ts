@@ -4,7 +4,7 @@
  * next writer (see docs/safety.md).
  *
  * Everything lives under one reserved top-level prefix that partition walks
- * skip, in this library and in the Python one (FORMAT §1 reserves
+ * skip, in this library and in the Python one (docs/format.md §1 reserves
  * `_zc_meta`):
  *
  * ```
@@ -16,7 +16,7 @@
  * └── leases/<target>.lease              who writes <target> now
  * ```
  *
- * On Icechunk, `_zc_meta` is the tree of redirected keys (FORMAT §11), so
+ * On Icechunk, `_zc_meta` is the tree of redirected keys (docs/format.md §11), so
  * the journal root there is `_zc_journal` (itself redirected, invisible to
  * walks); only operation records are written there, since commits are
  * atomic already.

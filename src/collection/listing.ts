@@ -1,5 +1,5 @@
 /**
- * Discovering partitions without a catalog (FORMAT §4.4).
+ * Discovering partitions without a catalog (docs/format.md §4.4).
  *
  * @module
  */
@@ -19,7 +19,7 @@ import type { Store } from "../store/store.js";
 import { joinPath } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 
-/** Top-level names that are never partitions (FORMAT §1). */
+/** Top-level names that are never partitions (docs/format.md §1). */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "_catalog",
   "_immutable",
@@ -33,7 +33,7 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
  * sub-directories (the number of key components), keeping a leaf only when
  * `<leaf>/zarr.json` exists, so an interrupted write (arrays without their
  * group document) is never listed. Reserved names are skipped at the top.
- * The result is sorted in string order (FORMAT §4.3); callers re-sort
+ * The result is sorted in string order (docs/format.md §4.3); callers re-sort
  * naturally.
  */
 export async function walkPartitions(

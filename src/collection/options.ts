@@ -12,7 +12,7 @@ import type { RecoveryReport } from "./recovery.js";
 
 /**
  * A partition filter: an expression over the partition key components
- * (`"year == 2024 and month >= 3"`, BEHAVIOUR §7), a predicate over the key
+ * (`"year == 2024 and month >= 3"`, docs/behaviour.md §7), a predicate over the key
  * as a `{component: value}` record, or `null` for every partition.
  */
 export type Filters = string | ((key: Record<string, number | string>) => boolean) | null;
@@ -34,14 +34,14 @@ export interface OperationOptions {
 
 /** Options of `Collection.create` / `createCollection`. */
 export interface CreateOptions {
-  /** The dataset schema; it is bound to `axis` (BEHAVIOUR §4.6). */
+  /** The dataset schema; it is bound to `axis` (docs/behaviour.md §4.6). */
   schema: DatasetSchema;
   /** The partition axis: a root dimension of the schema. */
   axis: string;
   partitioning: Partitioning;
   /** Maintain `_catalog/state.json` for O(1) cold opens (default config `catalog.enabled`). */
   catalogEnabled?: boolean;
-  /** Replace an existing collection, removing all its data first (BEHAVIOUR §18 #6). */
+  /** Replace an existing collection, removing all its data first (docs/behaviour.md §18 #6). */
   overwrite?: boolean;
   /** Options for `openStore` when `path` is a URL. */
   storageOptions?: Record<string, unknown>;
@@ -121,7 +121,7 @@ export interface MapOptions extends ReadOptions {
 export interface InsertOptions extends OperationOptions {
   /** Replace existing partitions (default true); false refuses to touch an existing partition. */
   overwrite?: boolean;
-  /** How inserted rows combine with a stored partition (BEHAVIOUR §9); default: the new rows replace it. */
+  /** How inserted rows combine with a stored partition (docs/behaviour.md §9); default: the new rows replace it. */
   merge?: MergeStrategy;
   /**
    * Fill the partitioned variables the dataset lacks with their fill value

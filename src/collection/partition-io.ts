@@ -1,11 +1,11 @@
 /**
  * Reading and writing one partition group, and the `_immutable/` group
- * (FORMAT §5–8, BEHAVIOUR §14).
+ * (docs/format.md §5–8, docs/behaviour.md §14).
  *
  * A partition's content is complete once its group document exists: every
  * array (chunks then `zarr.json`) and nested group document is written
  * first and the partition's own `zarr.json` last. Listings only report
- * partitions whose group document exists (FORMAT §4.4), so a process killed
+ * partitions whose group document exists (docs/format.md §4.4), so a process killed
  * mid-write never leaves a half-written partition visible. Replacing a
  * published partition is the collection's business (staged replacement,
  * ./staged-replace.ts); the functions here write wherever they are told.
@@ -39,10 +39,10 @@ import {
   writeGroup,
 } from "../zarr/index.js";
 
-/** Prefix of the non-partitioned variables (FORMAT §8). */
+/** Prefix of the non-partitioned variables (docs/format.md §8). */
 export const IMMUTABLE_DIR = "_immutable";
 
-/** Attribute holding the partition key in each partition group (FORMAT §5.1). */
+/** Attribute holding the partition key in each partition group (docs/format.md §5.1). */
 export const PARTITION_KEY_ATTR = "_zc_partition_key";
 
 /** Options shared by the partition I/O functions. */
@@ -72,8 +72,8 @@ function layoutTables(schema: DatasetSchema) {
 
 /**
  * The `writeArray` options of a variable: its dimension names, codecs, fill
- * value and attributes, the declared chunk extents (FORMAT §6.3: the chunk
- * table of the schema) and explicit shard extents (BEHAVIOUR §18 #11).
+ * value and attributes, the declared chunk extents (docs/format.md §6.3: the chunk
+ * table of the schema) and explicit shard extents (docs/behaviour.md §18 #11).
  */
 function arrayOptions(
   schema: DatasetSchema,
@@ -120,14 +120,14 @@ function childGroups(ds: Dataset): Array<[string, Group]> {
 
 /** Options of {@link writePartitionContent} and {@link writePartition}. */
 export interface WritePartitionOptions extends PartitionIOOptions {
-  /** The partition key, stored as `_zc_partition_key` (FORMAT §5.1). */
+  /** The partition key, stored as `_zc_partition_key` (docs/format.md §5.1). */
   key?: PartitionKey;
   /** Root attributes of the group (default: the dataset's). */
   attrs?: Readonly<Record<string, unknown>>;
 }
 
 /**
- * Writes `ds` as a partition group at `prefix` (BEHAVIOUR §8.4 step 8):
+ * Writes `ds` as a partition group at `prefix` (docs/behaviour.md §8.4 step 8):
  * every variable the collection schema does not flag immutable, cast to its
  * schema dtype (lossy casts refused), nested groups with their attributes,
  * then the group document with `attrs ∪ {_zc_partition_key}` last — so that
@@ -167,7 +167,7 @@ export async function writePartitionContent(
 /**
  * Writes `ds` as the partition group at `path` in place: whatever `path`
  * held is unpublished and deleted first, the ancestor groups are created
- * when absent (FORMAT §5.2), then {@link writePartitionContent}. Only safe
+ * when absent (docs/format.md §5.2), then {@link writePartitionContent}. Only safe
  * inside a transaction (Icechunk) or for a partition that is not published;
  * elsewhere replacements go through the staged-replace protocol.
  *
@@ -196,10 +196,10 @@ export function partitionExists(store: Store, path: string): Promise<boolean> {
 
 /**
  * Selects variable paths of `schema` by the names a caller gave (short root
- * names, `grp/var` or `/grp/var`); unknown names are ignored (BEHAVIOUR §8.5).
+ * names, `grp/var` or `/grp/var`); unknown names are ignored (docs/behaviour.md §8.5).
  * `undefined` selects everything.
  *
- * @throws SchemaError when `names` is a single string (BEHAVIOUR §18 #10).
+ * @throws SchemaError when `names` is a single string (docs/behaviour.md §18 #10).
  */
 export function selectPaths(schema: DatasetSchema, names: Iterable<string> | undefined): Set<string> {
   const all = [...schema.allVariables().keys()];
@@ -312,7 +312,7 @@ export function buildDataset(
   return new Dataset(schema, vars, null, attrs, { fullTree: true });
 }
 
-/** Stored arrays of another dtype (e.g. written by Python with the in-memory dtype, FORMAT §6.2) cast to the schema dtype. */
+/** Stored arrays of another dtype (e.g. written by Python with the in-memory dtype, docs/format.md §6.2) cast to the schema dtype. */
 function coerce(data: NDArray, dtype: DType, path: string): NDArray {
   try {
     return castChecked(data, dtype, path);
@@ -323,7 +323,7 @@ function coerce(data: NDArray, dtype: DType, path: string): NDArray {
 }
 
 // ---------------------------------------------------------------------------
-// immutable variables (FORMAT §8, BEHAVIOUR §18 #2)
+// immutable variables (docs/format.md §8, docs/behaviour.md §18 #2)
 
 /**
  * Replaces the array at `target` with what `write` puts under a prefix (the
@@ -337,7 +337,7 @@ export type ArrayReplacer = (
 /**
  * Writes the immutable variables of `ds` under `_immutable/` — only those
  * whose stored values differ (or that are absent); variables the dataset
- * omits are never deleted (BEHAVIOUR §18 #2). Each changed array is written
+ * omits are never deleted (docs/behaviour.md §18 #2). Each changed array is written
  * through `opts.replace` when given (staged replacement), otherwise
  * overwritten in place (inside a transaction).
  *
@@ -379,7 +379,7 @@ export async function writeImmutables(
   );
   const written = changed.filter((p): p is string => p !== undefined);
   if (written.length > 0) {
-    // Group documents of _immutable/ and its nested groups: attributes {} (FORMAT §8).
+    // Group documents of _immutable/ and its nested groups: attributes {} (docs/format.md §8).
     const groups = new Set<string>([IMMUTABLE_DIR]);
     for (const p of written) {
       const segs = p.split("/").slice(0, -1);

@@ -1,5 +1,5 @@
 /**
- * The collection root config `_zcollection.json` (FORMAT §3): written once by
+ * The collection root config `_zcollection.json` (docs/format.md §3): written once by
  * `createCollection`, read by every open.
  *
  * @module
@@ -14,7 +14,7 @@ import type { Store } from "../store/store.js";
 /** Key of the root config. */
 export const ROOT_CONFIG_KEY = "_zcollection.json";
 
-/** Top-level `format_version` written (and ignored on read, FORMAT §3.8). */
+/** Top-level `format_version` written (and ignored on read, docs/format.md §3.8). */
 export const FORMAT_VERSION = 1;
 
 /** The decoded root config. */
@@ -29,7 +29,7 @@ export interface RootConfig {
 }
 
 /**
- * Writes `_zcollection.json` with the keys of FORMAT §3.1 in order, 2-space
+ * Writes `_zcollection.json` with the keys of docs/format.md §3.1 in order, 2-space
  * indentation, exact int64 fill values.
  */
 export async function writeRootConfig(store: Store, config: RootConfig): Promise<void> {

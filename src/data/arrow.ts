@@ -21,7 +21,7 @@
  * Field metadata written by {@link groupToArrow} (and read back by
  * {@link arrowToParts}): `zcollection:dtype` (our dtype name),
  * `zcollection:dimensions` (JSON array), `zcollection:fill_value` (the JSON
- * of FORMAT §3.4) and `zcollection:attrs` (JSON); the table metadata
+ * of docs/format.md §3.4) and `zcollection:attrs` (JSON); the table metadata
  * `zcollection:attrs` holds the group attributes. Foreign tables without
  * metadata get dimension `"row"` for the rows and `<column>_dim1`,
  * `<column>_dim2`, … for FixedSizeList levels; nulls read as NaN (floats) or

@@ -1,6 +1,6 @@
 /**
  * {@link Dataset}: the root group of the data tree, bound to a
- * {@link DatasetSchema} (BEHAVIOUR §5.3).
+ * {@link DatasetSchema} (docs/behaviour.md §5.3).
  *
  * @module
  */
@@ -22,7 +22,7 @@ export interface DatasetOptions {
   /**
    * Materialise every schema group even when no nested key is given (the
    * tree a partition read returns). Default false: groups are built only when
-   * a nested key (`grp/var`) is present (BEHAVIOUR §5.3).
+   * a nested key (`grp/var`) is present (docs/behaviour.md §5.3).
    */
   fullTree?: boolean;
 }
@@ -71,7 +71,7 @@ export class Dataset extends Group {
   declare readonly schema: DatasetSchema;
 
   /**
-   * Variable routing (BEHAVIOUR §5.3):
+   * Variable routing (docs/behaviour.md §5.3):
    * - mapping form (`Record` or `Map`): a key without `/` puts the variable at
    *   the root under that key (the root variable need not exist in the
    *   schema); a key with `/` (leading slashes ignored) addresses a nested
@@ -187,7 +187,7 @@ export class Dataset extends Group {
   }
 
   /**
-   * A dataset restricted to the named variables (BEHAVIOUR §5.3): the schema
+   * A dataset restricted to the named variables (docs/behaviour.md §5.3): the schema
    * is `schema.select(names)`; names with `/` address nested variables (the
    * selected group tree is materialised, keeping this dataset's group
    * attributes), others root variables. Root attrs are kept.

@@ -1,6 +1,6 @@
 /**
  * {@link Group}: a node of the in-memory data tree — variables, child groups
- * and attributes (BEHAVIOUR §5.2).
+ * and attributes (docs/behaviour.md §5.2).
  *
  * @module
  */

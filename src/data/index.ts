@@ -1,7 +1,7 @@
 /**
  * The in-memory data model: {@link Variable}, {@link Group}, {@link Dataset},
  * lazy arrays, row operations along a dimension, the repr helpers and the
- * Apache Arrow bridge (BEHAVIOUR §5, §9.2).
+ * Apache Arrow bridge (docs/behaviour.md §5, §9.2).
  *
  * @module
  */

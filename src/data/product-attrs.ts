@@ -16,7 +16,7 @@
  * disagreed on stays dropped.
  *
  * Python zcollection does not do this: an insert writes the inserted
- * dataset's attributes whatever the merge (BEHAVIOUR §8.4 step 8), and a
+ * dataset's attributes whatever the merge (docs/behaviour.md §8.4 step 8), and a
  * query returns the first partition's (§8.5 step 4), so that a day
  * partition of several swaths claims the last swath's orbit number and a
  * query over months carries the first month's partition key. Values shared
@@ -39,7 +39,7 @@ export const SOURCE_PRODUCTS_ATTR = "source_products";
 /**
  * Attributes that describe one partition, not its data: never carried over
  * by {@link combineProductAttrs} (the writer sets them again). Same name
- * as `PARTITION_KEY_ATTR` of the collection layer (FORMAT §5.1).
+ * as `PARTITION_KEY_ATTR` of the collection layer (docs/format.md §5.1).
  */
 const PER_PARTITION = new Set(["_zc_partition_key"]);
 

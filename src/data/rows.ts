@@ -1,7 +1,7 @@
 /**
  * Row operations on a whole {@link Dataset} along a named dimension: slice,
  * gather and concatenate every variable (in every group) that spans the
- * dimension, passing the others through (BEHAVIOUR §9.2). Used by the
+ * dimension, passing the others through (docs/behaviour.md §9.2). Used by the
  * partitioner, the merge strategies and the query path.
  *
  * Lazy variables stay lazy: the operation is applied when they are loaded.
@@ -181,7 +181,7 @@ function isEmpty(ds: Dataset): boolean {
 }
 
 /**
- * Concatenates datasets along `dim` (BEHAVIOUR §9.2, generalised to n
+ * Concatenates datasets along `dim` (docs/behaviour.md §9.2, generalised to n
  * datasets): datasets with neither variables nor groups are skipped (none
  * left → the first dataset; one left → it, unchanged). For every variable
  * path, in the order of the first dataset then of the later ones: when the

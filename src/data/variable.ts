@@ -1,5 +1,5 @@
 /**
- * {@link Variable}: a {@link VariableSchema} with its data (BEHAVIOUR §5.1).
+ * {@link Variable}: a {@link VariableSchema} with its data (docs/behaviour.md §5.1).
  *
  * @module
  */
@@ -32,7 +32,7 @@ const INSPECT = Symbol.for("nodejs.util.inspect.custom");
  *
  * The dtype of an NDArray or lazy array is **not** checked against the
  * schema (as in Python); `Dataset.fromArrays` casts, and writers cast to the
- * schema dtype before writing (BEHAVIOUR §18 #3).
+ * schema dtype before writing (docs/behaviour.md §18 #3).
  */
 export class Variable {
   /** The declaration. */

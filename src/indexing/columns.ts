@@ -23,11 +23,11 @@ import {
 import { SchemaError } from "../errors.js";
 import { castChecked, NDArray } from "../ndarray.js";
 
-/** Name of the column holding the partition path (FORMAT §12). */
+/** Name of the column holding the partition path (docs/format.md §12). */
 export const PARTITION_COLUMN = "_partition";
-/** Name of the column holding the first row of a run, within its partition (FORMAT §12). */
+/** Name of the column holding the first row of a run, within its partition (docs/format.md §12). */
 export const START_COLUMN = "_start";
-/** Name of the column holding the row after the last row of a run, within its partition (FORMAT §12). */
+/** Name of the column holding the row after the last row of a run, within its partition (docs/format.md §12). */
 export const STOP_COLUMN = "_stop";
 /** The columns every index has besides its key columns. */
 export const RESERVED_COLUMNS: readonly string[] = [PARTITION_COLUMN, START_COLUMN, STOP_COLUMN];

@@ -1,7 +1,7 @@
 /**
  * {@link Indexer}: a table mapping key values (a cycle and pass number, a
  * station, a day...) to the row ranges of the partitions that hold them,
- * kept as one Parquet file (FORMAT §12).
+ * kept as one Parquet file (docs/format.md §12).
  *
  * @module
  */
@@ -122,12 +122,12 @@ export function checkBuilt(result: IndexColumns, partition: string, rows: number
   return { columns, rows: n };
 }
 
-/** The index columns of every partition's rows, `_partition` last (FORMAT §12). */
+/** The index columns of every partition's rows, `_partition` last (docs/format.md §12). */
 export function assemble(parts: ReadonlyMap<string, Built>): IndexColumn[] {
   let total = 0;
   for (const b of parts.values()) total += b.rows;
   if (total === 0) {
-    // FORMAT §12: an index from zero rows has exactly these three columns.
+    // docs/format.md §12: an index from zero rows has exactly these three columns.
     return [
       { name: PARTITION_COLUMN, data: new NDArray("string", [0], []) },
       { name: START_COLUMN, data: new NDArray("int64", [0], new BigInt64Array(0)) },
@@ -167,7 +167,7 @@ export function assemble(parts: ReadonlyMap<string, Built>): IndexColumn[] {
 
 /**
  * A Parquet index over a collection's partitions (API.md "Indexing";
- * FORMAT §12): one row per indexed run of rows, with the user's key
+ * docs/format.md §12): one row per indexed run of rows, with the user's key
  * columns, `_start` and `_stop` (int64 row offsets within the partition,
  * `[start, stop)`) and `_partition` (the partition path, last).
  *
@@ -223,7 +223,7 @@ export class Indexer {
    * `_partition`. Rows are in the collection's partition order (natural key
    * order), each partition's rows in builder order. An index built from
    * zero rows has exactly the columns `_partition`, `_start`, `_stop`
-   * (FORMAT §12).
+   * (docs/format.md §12).
    *
    * Column dtypes are the builder's (uint16 stays uint16); `_start`/`_stop`
    * become int64.
@@ -258,7 +258,7 @@ export class Indexer {
 
   /**
    * Reads an index file written by {@link Indexer.write}, pyarrow or DuckDB
-   * (FORMAT §12).
+   * (docs/format.md §12).
    *
    * @param path a local path, a `file://` URL, or the URL of a file on any
    *   store (`s3://bucket/prefix/index.parquet`, `memory://name/index.parquet`,
@@ -281,7 +281,7 @@ export class Indexer {
   }
 
   /**
-   * Writes the index as one Parquet file (FORMAT §12; type mapping in
+   * Writes the index as one Parquet file (docs/format.md §12; type mapping in
    * `src/indexing/parquet.ts`), replacing any file there.
    *
    * @param path as for {@link Indexer.read}; local parent directories are created.

@@ -1,7 +1,7 @@
 /**
  * Where an index file lives: a URL or path split into the store holding
  * the directory and the key of the file in it, so that an index can sit
- * next to its collection on any store (FORMAT §12 leaves the location to
+ * next to its collection on any store (docs/format.md §12 leaves the location to
  * the caller).
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Index columns ↔ the bytes of one Parquet file (FORMAT §12), through
+ * Index columns ↔ the bytes of one Parquet file (docs/format.md §12), through
  * `hyparquet-writer` (write) and `hyparquet` (read), both loaded on first
  * use.
  *

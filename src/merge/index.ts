@@ -1,6 +1,6 @@
 /**
  * Merge strategies: how rows inserted into an existing partition combine with
- * the rows already stored there (BEHAVIOUR §9).
+ * the rows already stored there (docs/behaviour.md §9).
  *
  * A strategy is a function `(existing, inserted, { axis, partitioningDim })
  * → Dataset`. `existing` is the partition as stored (no immutable
@@ -14,7 +14,7 @@
  * and list the products of both under `source_products`
  * (`combineProductAttrs`, ../data/product-attrs.ts). The insert writes the
  * merge result's attributes. Python writes the inserted dataset's
- * attributes whatever the merge (BEHAVIOUR §8.4 step 8), so that a
+ * attributes whatever the merge (docs/behaviour.md §8.4 step 8), so that a
  * partition fed by several products claims the last one's orbit number or
  * granule name.
  *
@@ -56,7 +56,7 @@ export function replace(_existing: Dataset, inserted: Dataset, _opts?: MergeOpti
 
 /**
  * `concat`: stored rows then inserted rows, no sorting, no de-duplication
- * (BEHAVIOUR §9.4); the attributes both sides agree on (see the module
+ * (docs/behaviour.md §9.4); the attributes both sides agree on (see the module
  * documentation).
  */
 export function concat(existing: Dataset, inserted: Dataset, opts: MergeOptions): Dataset {
@@ -66,7 +66,7 @@ export function concat(existing: Dataset, inserted: Dataset, opts: MergeOptions)
 }
 
 /**
- * `time_series` (BEHAVIOUR §9.5): drop the stored rows whose axis value lies
+ * `time_series` (docs/behaviour.md §9.5): drop the stored rows whose axis value lies
  * in the closed window `[min, max]` of the inserted axis values, append the
  * inserted rows, stable-sort by the axis (ties: stored rows first). The
  * result has the attributes both sides agree on (see the module
@@ -96,7 +96,7 @@ export function timeSeries(existing: Dataset, inserted: Dataset, opts: MergeOpti
 }
 
 /**
- * `upsert` (BEHAVIOUR §9.6): stored rows whose axis value matches an inserted
+ * `upsert` (docs/behaviour.md §9.6): stored rows whose axis value matches an inserted
  * one are replaced; the result is stable-sorted by the axis (ties: stored rows
  * first). Without `tolerance` a match is exact; with it, a stored value
  * matches when its distance to the nearest inserted value is at most
@@ -145,7 +145,7 @@ export function upsert(
 }
 
 /**
- * A merge callable equivalent to `upsert` with a tolerance (BEHAVIOUR §9.7).
+ * A merge callable equivalent to `upsert` with a tolerance (docs/behaviour.md §9.7).
  *
  * @param tolerance in the axis unit (number or bigint), or a duration string
  *   such as `"500ms"` for datetime axes.
@@ -164,7 +164,7 @@ const STRATEGIES: Record<string, MergeCallable> = {
 };
 
 /**
- * Resolves a strategy name or function (BEHAVIOUR §9.1): `null`/`undefined`
+ * Resolves a strategy name or function (docs/behaviour.md §9.1): `null`/`undefined`
  * → `replace`; a function → itself.
  *
  * @throws SchemaError naming the strategy for an unknown name or a value that is neither a string nor a function.

@@ -1,9 +1,9 @@
 /**
- * The partition catalog `_catalog/state.json` (FORMAT §9, BEHAVIOUR §10):
+ * The partition catalog `_catalog/state.json` (docs/format.md §9, docs/behaviour.md §10):
  * the sorted list of partition paths plus a SHA-256 checksum, so that a cold
  * open lists partitions with one GET and no LIST.
  *
- * Unlike Python, the checksum is verified on read (BEHAVIOUR §18 #7): a
+ * Unlike Python, the checksum is verified on read (docs/behaviour.md §18 #7): a
  * mismatch makes {@link Catalog.read} report the catalog as untrustworthy and
  * callers fall back to a walk.
  *
@@ -38,7 +38,7 @@ function isSortedUnique(paths: readonly string[]): boolean {
 }
 
 /**
- * Sorted (code-point order), de-duplicated copy of `paths` (FORMAT §4.3).
+ * Sorted (code-point order), de-duplicated copy of `paths` (docs/format.md §4.3).
  * An input already sorted and unique (a stored catalog always is) is only
  * checked and copied, in linear time.
  */
@@ -80,7 +80,7 @@ function linesOf(paths: readonly string[]): Lines {
 
 /**
  * The text a catalog's checksum is computed on — each of the sorted unique
- * `paths` followed by `"\n"` (FORMAT §9) — in pieces of whole lines (one
+ * `paths` followed by `"\n"` (docs/format.md §9) — in pieces of whole lines (one
  * long string costs twice as much to build and hash). For the `paths` of
  * a {@link CatalogState} just read, the pieces hashed then (kept as long
  * as that array lives); otherwise built.
@@ -194,7 +194,7 @@ async function sha256(pieces: readonly string[]): Promise<string> {
 
 /**
  * `"sha256:"` + hex SHA-256 over the sorted unique paths, each followed by
- * `"\n"` (FORMAT §9). Uses `node:crypto` under Node, Web Crypto elsewhere
+ * `"\n"` (docs/format.md §9). Uses `node:crypto` under Node, Web Crypto elsewhere
  * (browsers); the digest is the same.
  */
 export function catalogChecksum(paths: Iterable<string>): Promise<string> {
@@ -263,7 +263,7 @@ function pathsOf(raw: unknown): string[] {
 }
 
 /**
- * Parses a catalog document (FORMAT §9 read rules): `undefined` when it is
+ * Parses a catalog document (docs/format.md §9 read rules): `undefined` when it is
  * not valid JSON/UTF-8 or not an object; `paths` missing → `[]`; checksum
  * missing → recomputed (then `valid`).
  */
@@ -283,7 +283,7 @@ const NON_ASCII = /[\u007f-\uffff]/g;
 const UTF8_ENCODER = new TextEncoder();
 
 /**
- * The catalog document of sorted unique `paths` (compact JSON, FORMAT §9
+ * The catalog document of sorted unique `paths` (compact JSON, docs/format.md §9
  * key order): byte for byte what `encodeJson` (src/json.ts) writes
  * (non-ASCII escaped as `\uXXXX`, like Python's `ensure_ascii`), from the
  * native `JSON.stringify`.
@@ -305,7 +305,7 @@ export interface CatalogOptions {
    * Lists the partitions by walking the store. When given, {@link Catalog.add}
    * and {@link Catalog.remove} start from the walk instead of the stored
    * paths when the stored checksum does not match them, so that an update
-   * never re-signs a tampered list (BEHAVIOUR §18 #7).
+   * never re-signs a tampered list (docs/behaviour.md §18 #7).
    */
   walk?: () => Promise<Iterable<string>>;
 }
@@ -328,7 +328,7 @@ export class Catalog {
 
   /**
    * The stored state, or `undefined` when the document is missing or is not
-   * valid JSON/UTF-8 (FORMAT §9 read rules). `paths` missing → `[]`; checksum
+   * valid JSON/UTF-8 (docs/format.md §9 read rules). `paths` missing → `[]`; checksum
    * missing → recomputed (then `valid`).
    */
   async read(opts?: { signal?: AbortSignal }): Promise<CatalogState | undefined> {
@@ -348,7 +348,7 @@ export class Catalog {
 
   /**
    * The paths updates start from: `[]` when the document is missing or
-   * unreadable (FORMAT §9: a deleted catalog is recreated with the new paths
+   * unreadable (docs/format.md §9: a deleted catalog is recreated with the new paths
    * only); the walk when the checksum fails and a walker was given; else
    * the stored paths.
    */

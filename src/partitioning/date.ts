@@ -1,6 +1,6 @@
 /**
  * Date partitioning: rows bucketed by a datetime64 variable truncated to a
- * resolution, `year=2024/month=03/day=05` (BEHAVIOUR §6.3, FORMAT §4.1).
+ * resolution, `year=2024/month=03/day=05` (docs/behaviour.md §6.3, docs/format.md §4.1).
  *
  * @module
  */
@@ -34,7 +34,7 @@ export type { Resolution };
 /** The resolutions, coarsest first. */
 export const RESOLUTIONS: readonly Resolution[] = ["Y", "M", "D", "h", "m", "s"];
 
-/** Key components of each resolution with their zero-padding width (FORMAT §4.1). */
+/** Key components of each resolution with their zero-padding width (docs/format.md §4.1). */
 const COMPONENTS: readonly (readonly [string, number])[] = [
   ["year", 4],
   ["month", 2],
@@ -61,7 +61,7 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 
 /**
  * Partitions rows by a datetime64 variable truncated to a resolution
- * (BEHAVIOUR §6.3). Keys are the proleptic Gregorian UTC fields of the
+ * (docs/behaviour.md §6.3). Keys are the proleptic Gregorian UTC fields of the
  * truncated instant, months and days 1-based: `[["year", 2024], ["month", 3]]`
  * for resolution `M`, encoded `year=2024/month=03`.
  *
@@ -134,7 +134,7 @@ export class DatePartitioning implements Partitioning {
    * only when a row falls outside it.
    *
    * @throws PartitionError for a missing / non-1-D / lazy variable, a dtype
-   *   other than datetime64, or NaT (naming the row; BEHAVIOUR §18 #9).
+   *   other than datetime64, or NaT (naming the row; docs/behaviour.md §18 #9).
    */
   private runs(ds: SplittableDataset): KeyRun[] {
     const column = partitionColumn(ds, this.variable, this.dimension, "Date ");
@@ -216,7 +216,7 @@ export class DatePartitioning implements Partitioning {
   }
 
   /**
-   * The path of a key, zero-padded (FORMAT §4.1): `year=2024/month=03/day=05`;
+   * The path of a key, zero-padded (docs/format.md §4.1): `year=2024/month=03/day=05`;
    * the sign counts toward the width (`year=-005`).
    *
    * @throws PartitionError when the components differ from {@link axis} or a
@@ -247,7 +247,7 @@ export class DatePartitioning implements Partitioning {
     return { axis: this.axis, widths: this.widths };
   }
 
-  /** `{"name": "date", "variable", "resolution", "dimension"}` in this key order (FORMAT §3.6). */
+  /** `{"name": "date", "variable", "resolution", "dimension"}` in this key order (docs/format.md §3.6). */
   toJSON(): DatePartitioningJSON {
     return { name: "date", variable: this.variable, resolution: this.resolution, dimension: this.dimension };
   }

@@ -1,6 +1,6 @@
 /**
  * The tokens of the filter language: names, numbers and strings written as in
- * Python, operators, line breaks (BEHAVIOUR §7). Lexical errors carry
+ * Python, operators, line breaks (docs/behaviour.md §7). Lexical errors carry
  * Python's wording ("unterminated string literal", "'(' was never closed").
  *
  * @module

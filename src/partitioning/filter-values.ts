@@ -1,6 +1,6 @@
 /**
  * The values of the filter language and Python's rules for comparing them
- * (BEHAVIOUR §7), so that a filter selects here what it selects in Python
+ * (docs/behaviour.md §7), so that a filter selects here what it selects in Python
  * zcollection: `True == 1`, `(2024, 3) < (2024, 4)`, `2024 == '2024'` is
  * false but `2024 < 'a'` is an error, strings order by code point.
  *

@@ -1,5 +1,5 @@
 /**
- * The partition filter language (BEHAVIOUR §7): a boolean expression over the
+ * The partition filter language (docs/behaviour.md §7): a boolean expression over the
  * components of a partition key, such as `year == 2024 and 1 <= month <= 3`,
  * `(year, month) >= (2024, 3)`, `cycle_number in (31, 32)` or `pass > -1`.
  * {@link compileFilter} reads it with a tokenizer and a recursive-descent

@@ -1,6 +1,6 @@
 /**
  * GroupedSequence partitioning: a {@link Sequence} whose last variable is
- * bucketed into fixed-size groups, `cycle=1/pass_id=10` (BEHAVIOUR §6.5).
+ * bucketed into fixed-size groups, `cycle=1/pass_id=10` (docs/behaviour.md §6.5).
  *
  * @module
  */
@@ -63,7 +63,7 @@ export class GroupedSequence extends Sequence {
     return `GroupedSequence requires integer values for '${variable}'; got dtype ${dtype}`;
   }
 
-  /** `{"name": "grouped-sequence", "variables", "dimension", "size", "start"}` in this key order (FORMAT §3.6). */
+  /** `{"name": "grouped-sequence", "variables", "dimension", "size", "start"}` in this key order (docs/format.md §3.6). */
   override toJSON(): GroupedSequencePartitioningJSON {
     return {
       name: "grouped-sequence",

@@ -1,6 +1,6 @@
 /**
  * Partitionings and the partition filter language — `zcollection/partitioning`
- * (BEHAVIOUR §6, §7; FORMAT §3.6, §4).
+ * (docs/behaviour.md §6, §7; docs/format.md §3.6, §4).
  *
  * `Date` is also exported as `DatePartitioning`, which does not shadow the
  * global `Date` in modules that import it by name.

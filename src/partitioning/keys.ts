@@ -1,5 +1,5 @@
 /**
- * Partition keys as text (FORMAT §4): component names, integer values, paths
+ * Partition keys as text (docs/format.md §4): component names, integer values, paths
  * and their natural order, shared by the built-in partitionings; with the
  * Python `repr` of strings their messages use.
  *
@@ -39,7 +39,7 @@ export function checkComponentName(name: unknown, what: string): string {
 const PY_INT = /^[+-]?[0-9](?:_?[0-9])*$/;
 
 /**
- * Parses text like Python `int()` in base 10 (FORMAT §4.2): surrounding
+ * Parses text like Python `int()` in base 10 (docs/format.md §4.2): surrounding
  * whitespace, a leading `+` or `-`, leading zeros and single `_` between
  * digits are accepted. Only ASCII digits are accepted.
  *
@@ -55,7 +55,7 @@ export function parsePythonInt(text: string): number | undefined {
 }
 
 /**
- * Decodes a partition path into a key (FORMAT §4.2): leading and trailing
+ * Decodes a partition path into a key (docs/format.md §4.2): leading and trailing
  * `/` are stripped, the path is split on `/`, each segment at its first `=`,
  * and the value parsed with {@link parsePythonInt}. Names are not checked.
  *
@@ -87,7 +87,7 @@ export function decodePath(path: string): PartitionKey {
 }
 
 /**
- * How the built-in partitionings write the path of a key (FORMAT §4.1):
+ * How the built-in partitionings write the path of a key (docs/format.md §4.1):
  * `name=value` for each component of `axis`, joined by `/`, each value
  * zero-padded to its width (see {@link padInteger}; 0: no padding).
  */
@@ -209,7 +209,7 @@ export function canonicalPrefix(layout: PathLayout, values: readonly number[]): 
   return values.map((v, i) => `${layout.axis[i]}=${padInteger(v, layout.widths[i] ?? 0)}`).join("/");
 }
 
-/** `format(value, "0{width}d")` of Python: the sign counts toward the width (FORMAT §4.1). */
+/** `format(value, "0{width}d")` of Python: the sign counts toward the width (docs/format.md §4.1). */
 export function padInteger(value: number, width: number): string {
   const digits = String(Math.abs(value));
   return value < 0 ? `-${digits.padStart(width - 1, "0")}` : digits.padStart(width, "0");
@@ -246,7 +246,7 @@ export function formatKey(key: PartitionKey): string {
 }
 
 // ---------------------------------------------------------------------------
-// Natural order (BEHAVIOUR §18 #4)
+// Natural order (docs/behaviour.md §18 #4)
 
 function compareValues(a: number | string, b: number | string): number {
   if (typeof a === "number" && typeof b === "number") return a < b ? -1 : a > b ? 1 : 0;
@@ -256,7 +256,7 @@ function compareValues(a: number | string, b: number | string): number {
 }
 
 /**
- * Natural order of decoded keys (BEHAVIOUR §18 #4): component by component,
+ * Natural order of decoded keys (docs/behaviour.md §18 #4): component by component,
  * numbers numerically (`num=2` before `num=10`, `c=-10` before `c=-2`),
  * numbers before strings, strings by code unit; equal values are ordered by
  * component name; a key that is a prefix of another comes first.

@@ -1,7 +1,7 @@
 /**
- * The {@link Partitioning} contract (BEHAVIOUR §6.1): partition keys, the
+ * The {@link Partitioning} contract (docs/behaviour.md §6.1): partition keys, the
  * slices and groups of rows a partitioning makes, the JSON descriptors of the
- * built-in partitionings (FORMAT §3.6), and the key dictionary filters are
+ * built-in partitionings (docs/format.md §3.6), and the key dictionary filters are
  * evaluated on.
  *
  * This module imports no other module of the folder: the helpers the built-in
@@ -43,7 +43,7 @@ export interface SplittableDataset {
 }
 
 /**
- * All the rows of one partition key (BEHAVIOUR §18 #1), as gathered by
+ * All the rows of one partition key (docs/behaviour.md §18 #1), as gathered by
  * {@link Partitioning.splitGrouped}.
  *
  * When the key's rows form one contiguous run, `rows` is `null` and the rows
@@ -53,7 +53,7 @@ export interface SplittableDataset {
  */
 export interface PartitionGroup {
   readonly key: PartitionKey;
-  /** The encoded key, relative to the collection root (FORMAT §4.1). */
+  /** The encoded key, relative to the collection root (docs/format.md §4.1). */
   readonly path: string;
   readonly rows: Int32Array | null;
   readonly start: number;
@@ -63,7 +63,7 @@ export interface PartitionGroup {
 /** Resolution of a date partitioning: year, month, day, hour, minute or second. */
 export type Resolution = "Y" | "M" | "D" | "h" | "m" | "s";
 
-/** JSON descriptor of a date partitioning (FORMAT §3.6; keys in write order). */
+/** JSON descriptor of a date partitioning (docs/format.md §3.6; keys in write order). */
 export interface DatePartitioningJSON {
   name: "date";
   variable: string;
@@ -71,14 +71,14 @@ export interface DatePartitioningJSON {
   dimension: string;
 }
 
-/** JSON descriptor of a sequence partitioning (FORMAT §3.6; keys in write order). */
+/** JSON descriptor of a sequence partitioning (docs/format.md §3.6; keys in write order). */
 export interface SequencePartitioningJSON {
   name: "sequence";
   variables: string[];
   dimension: string;
 }
 
-/** JSON descriptor of a grouped-sequence partitioning (FORMAT §3.6; keys in write order). */
+/** JSON descriptor of a grouped-sequence partitioning (docs/format.md §3.6; keys in write order). */
 export interface GroupedSequencePartitioningJSON {
   name: "grouped-sequence";
   variables: string[];
@@ -87,7 +87,7 @@ export interface GroupedSequencePartitioningJSON {
   start: number;
 }
 
-/** The `partitioning` object of `_zcollection.json` (FORMAT §3.6). */
+/** The `partitioning` object of `_zcollection.json` (docs/format.md §3.6). */
 export type PartitioningJSON =
   | DatePartitioningJSON
   | SequencePartitioningJSON
@@ -95,7 +95,7 @@ export type PartitioningJSON =
 
 /**
  * Maps the rows of a dataset along one dimension to partition keys, and keys
- * to relative paths (BEHAVIOUR §6).
+ * to relative paths (docs/behaviour.md §6).
  */
 export interface Partitioning {
   /** `"date"`, `"sequence"` or `"grouped-sequence"`. */
@@ -106,7 +106,7 @@ export interface Partitioning {
   readonly dimension: string;
   /**
    * One `(key, rows)` pair per maximal run of consecutive rows sharing a key,
-   * in row order (BEHAVIOUR §6.2): unsorted input yields several runs for one
+   * in row order (docs/behaviour.md §6.2): unsorted input yields several runs for one
    * key. Empty input yields nothing.
    *
    * @throws PartitionError when a partitioning variable is missing, not 1-D
@@ -115,32 +115,32 @@ export interface Partitioning {
    */
   split(ds: SplittableDataset): Iterable<[PartitionKey, PartitionSlice]>;
   /**
-   * The runs of {@link split} gathered per key (BEHAVIOUR §18 #1): one entry
+   * The runs of {@link split} gathered per key (docs/behaviour.md §18 #1): one entry
    * per key, in order of first appearance, each path once.
    *
    * @throws PartitionError like {@link split}.
    */
   splitGrouped(ds: SplittableDataset): PartitionGroup[];
   /**
-   * The relative path of a key (FORMAT §4.1).
+   * The relative path of a key (docs/format.md §4.1).
    *
    * @throws PartitionError when the key's component names differ from
    *   {@link axis} or a value is not an integer.
    */
   encode(key: PartitionKey): string;
   /**
-   * The key of a relative path (FORMAT §4.2). Component names and count are
+   * The key of a relative path (docs/format.md §4.2). Component names and count are
    * not checked.
    *
    * @throws PartitionError naming the path for a segment without `=` or a
    *   value that is not an integer.
    */
   decode(path: string): PartitionKey;
-  /** The JSON descriptor written in `_zcollection.json` (FORMAT §3.6). */
+  /** The JSON descriptor written in `_zcollection.json` (docs/format.md §3.6). */
   toJSON(): PartitioningJSON;
 }
 
-/** The key as a `{ component: value }` dictionary, the context of filters (BEHAVIOUR §6.1). */
+/** The key as a `{ component: value }` dictionary, the context of filters (docs/behaviour.md §6.1). */
 export function keyToDict(key: PartitionKey): Record<string, number | string> {
   return Object.fromEntries(key);
 }

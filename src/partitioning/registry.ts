@@ -1,6 +1,6 @@
 /**
  * The registry of built-in partitionings by the `name` of their JSON
- * descriptor (FORMAT §3.6, BEHAVIOUR §6.6), and {@link fromJSON}.
+ * descriptor (docs/format.md §3.6, docs/behaviour.md §6.6), and {@link fromJSON}.
  *
  * @module
  */
@@ -58,7 +58,7 @@ const PARTITIONINGS: Readonly<Record<string, (j: Descriptor) => Partitioning>> =
 };
 
 /**
- * Rebuilds a partitioning from its JSON descriptor (FORMAT §3.6): `date`
+ * Rebuilds a partitioning from its JSON descriptor (docs/format.md §3.6): `date`
  * needs `variable` and `resolution` (`dimension` missing or null → the
  * variable); `sequence` needs `variables` and `dimension`;
  * `grouped-sequence` also needs `size` (`start` defaults to 0).

@@ -1,6 +1,6 @@
 /**
  * Splitting rows into partitions, shared by the built-in partitionings
- * (BEHAVIOUR §6.2): the key columns of a dataset, runs of consecutive rows
+ * (docs/behaviour.md §6.2): the key columns of a dataset, runs of consecutive rows
  * sharing a key, and runs gathered per key.
  *
  * @module
@@ -19,7 +19,7 @@ export interface KeyRun {
 }
 
 /**
- * The in-memory 1-D values of a partitioning variable (BEHAVIOUR §6.3–6.5).
+ * The in-memory 1-D values of a partitioning variable (docs/behaviour.md §6.3–6.5).
  *
  * @param what prefixes the "missing" and "1-D" messages (`"Date "` or `""`).
  * @throws PartitionError naming the variable when it is missing from the root
@@ -108,7 +108,7 @@ export function keyNumber(value: number | bigint, variable: string, row: number)
 }
 
 /**
- * Gathers runs per key (BEHAVIOUR §18 #1): one group per key in order of
+ * Gathers runs per key (docs/behaviour.md §18 #1): one group per key in order of
  * first appearance; rows of a key stay in ascending order.
  */
 export function groupRuns(runs: readonly KeyRun[], encode: (key: PartitionKey) => string): PartitionGroup[] {

@@ -1,6 +1,6 @@
 /**
  * Sequence partitioning: one partition per distinct tuple of integer key
- * variables, `cycle_number=31/pass_number=100` (BEHAVIOUR §6.4, FORMAT §4.1).
+ * variables, `cycle_number=31/pass_number=100` (docs/behaviour.md §6.4, docs/format.md §4.1).
  *
  * @module
  */
@@ -39,7 +39,7 @@ const NO_PADDING: readonly number[] = [];
 
 /**
  * Partitions rows by the values of one or more integer variables along one
- * dimension (BEHAVIOUR §6.4). Keys are `(variable, value)` pairs in declared
+ * dimension (docs/behaviour.md §6.4). Keys are `(variable, value)` pairs in declared
  * order; paths are `name=value` joined by `/`, without padding
  * (`cycle_number=31/pass_number=100`, `c=-2`).
  *
@@ -57,7 +57,7 @@ export class Sequence implements Partitioning {
   readonly dimension: string;
 
   /**
-   * @param variables key variable names (an array; a bare string is refused, BEHAVIOUR §18 #10).
+   * @param variables key variable names (an array; a bare string is refused, docs/behaviour.md §18 #10).
    * @throws PartitionError when `variables` is not a non-empty array of distinct
    *   names without `/` or `=`, or `dimension` is not a non-empty string.
    */
@@ -172,7 +172,7 @@ export class Sequence implements Partitioning {
   }
 
   /**
-   * The path of a key: `name=value` joined by `/`, no padding (FORMAT §4.1).
+   * The path of a key: `name=value` joined by `/`, no padding (docs/format.md §4.1).
    *
    * @throws PartitionError when the components differ from {@link axis} or a
    *   value is not an integer.
@@ -199,7 +199,7 @@ export class Sequence implements Partitioning {
     return { axis: this.axis, widths: NO_PADDING };
   }
 
-  /** `{"name": "sequence", "variables", "dimension"}` in this key order (FORMAT §3.6). */
+  /** `{"name": "sequence", "variables", "dimension"}` in this key order (docs/format.md §3.6). */
   toJSON(): SequencePartitioningJSON | GroupedSequencePartitioningJSON {
     return { name: "sequence", variables: [...this.axis], dimension: this.dimension };
   }

@@ -1,5 +1,5 @@
 /**
- * Attribute values (FORMAT §3.7): schema-level attributes are JSON-cleaned
+ * Attribute values (docs/format.md §3.7): schema-level attributes are JSON-cleaned
  * when a schema object is built — typed arrays and {@link NDArray}s become
  * (nested) lists, `Map`s become objects with string keys, integers beyond
  * ±2^53 stay exact as `bigint`, and NaN/±Infinity stay numbers (the JSON
@@ -85,7 +85,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * A frozen, JSON-cleaned deep copy of an attribute mapping (FORMAT §3.7).
+ * A frozen, JSON-cleaned deep copy of an attribute mapping (docs/format.md §3.7).
  * Members whose value is `undefined` are dropped.
  *
  * @param where names the owner in error messages (`variable 'v'`, `group '/a'`).

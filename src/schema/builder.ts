@@ -1,6 +1,6 @@
 /**
  * {@link SchemaBuilder} and {@link Schema}: the fluent way to declare a
- * {@link DatasetSchema} (BEHAVIOUR §4.8).
+ * {@link DatasetSchema} (docs/behaviour.md §4.8).
  *
  * @example
  * const schema = Schema()
@@ -166,7 +166,7 @@ export class SchemaBuilder {
     return this;
   }
 
-  /** Sets the schema format version written to JSON (default 1; FORMAT §3.8). */
+  /** Sets the schema format version written to JSON (default 1; docs/format.md §3.8). */
   withFormatVersion(version: number): this {
     this.#formatVersion = version;
     return this;
@@ -176,7 +176,7 @@ export class SchemaBuilder {
    * Freezes the declarations into a {@link DatasetSchema}; groups declared
    * but left empty are kept.
    *
-   * @throws SchemaError when a variable references a dimension not visible from its group (BEHAVIOUR §4.5).
+   * @throws SchemaError when a variable references a dimension not visible from its group (docs/behaviour.md §4.5).
    */
   build(): DatasetSchema {
     const freeze = (name: string, n: Node): GroupSchema =>

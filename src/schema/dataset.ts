@@ -1,6 +1,6 @@
 /**
  * {@link DatasetSchema}: the root of a schema tree, validated on
- * construction (BEHAVIOUR §4.5–4.7, FORMAT §3.2, §3.8).
+ * construction (docs/behaviour.md §4.5–4.7, docs/format.md §3.2, §3.8).
  *
  * @module
  */
@@ -17,10 +17,10 @@ import {
 import { splitPath } from "./path.js";
 import type { VariableRole, VariableSchema } from "./variable.js";
 
-/** The schema format version this library writes and reads (FORMAT §3.8). */
+/** The schema format version this library writes and reads (docs/format.md §3.8). */
 export const FORMAT_VERSION = 1;
 
-/** JSON form of the root schema object (FORMAT §3.2, keys in write order). */
+/** JSON form of the root schema object (docs/format.md §3.2, keys in write order). */
 export interface DatasetSchemaJSON extends GroupSchemaJSON {
   format_version: number;
 }
@@ -50,12 +50,12 @@ function pyList(names: readonly string[]): string {
  * declaration shadows the ancestor's). Immutable value.
  */
 export class DatasetSchema extends GroupSchema {
-  /** Schema format version (FORMAT §3.8). */
+  /** Schema format version (docs/format.md §3.8). */
   readonly formatVersion: number;
 
   /**
    * @throws SchemaError "variable 'v' in group 'g' references unknown
-   *   dimension 'd'; visible: [...]" (BEHAVIOUR §4.5), with `variable`,
+   *   dimension 'd'; visible: [...]" (docs/behaviour.md §4.5), with `variable`,
    *   `group` and `dimension` fields set; or for any invalid part.
    */
   constructor(opts: DatasetSchemaOptions = {}) {
@@ -99,7 +99,7 @@ export class DatasetSchema extends GroupSchema {
   }
 
   /**
-   * Chunk hints used by every array write (BEHAVIOUR §4.5): root dimensions
+   * Chunk hints used by every array write (docs/behaviour.md §4.5): root dimensions
    * → chunks, then every descendant group's dimensions (depth-first
    * pre-order) added only when the name is not yet present.
    */
@@ -122,7 +122,7 @@ export class DatasetSchema extends GroupSchema {
   }
 
   /**
-   * A schema restricted to the named variables (BEHAVIOUR §4.7). A name is
+   * A schema restricted to the named variables (docs/behaviour.md §4.7). A name is
    * a path of {@link allVariables} (`"v"`, `"grp/var"`, or with leading
    * slashes `"/grp/var"`); a short name never matches a nested variable. The
    * result keeps all root dimensions and attrs; nested groups left with no
@@ -130,7 +130,7 @@ export class DatasetSchema extends GroupSchema {
    * dimensions and attrs.
    *
    * @throws SchemaError "unknown variable 'n'"; also when `names` is a single
-   *   string rather than an iterable of names (BEHAVIOUR §18 #10).
+   *   string rather than an iterable of names (docs/behaviour.md §18 #10).
    */
   select(names: Iterable<string>): DatasetSchema {
     if (typeof names === "string") {
@@ -165,7 +165,7 @@ export class DatasetSchema extends GroupSchema {
   }
 
   /**
-   * The schema bound to a partition axis (BEHAVIOUR §4.6): `axis` must be a
+   * The schema bound to a partition axis (docs/behaviour.md §4.6): `axis` must be a
    * root dimension; every other dimension a variable spans (in any group,
    * with inherited visibility) must have a fixed size; every variable's
    * `immutable` flag becomes "does not span `axis`" (0-d variables are
@@ -206,14 +206,14 @@ export class DatasetSchema extends GroupSchema {
     );
   }
 
-  /** The `_zcollection.json` schema object (FORMAT §3.2); serialise with `stringifyJson(x, { indent: 2 })`. */
+  /** The `_zcollection.json` schema object (docs/format.md §3.2); serialise with `stringifyJson(x, { indent: 2 })`. */
   override toJSON(): DatasetSchemaJSON {
     return { ...super.toJSON(), name: "/", format_version: this.formatVersion };
   }
 
   /**
-   * Reads the `_zcollection.json` schema object (FORMAT §3.2) after the
-   * version check of FORMAT §3.8 (missing `format_version` = 1). The root
+   * Reads the `_zcollection.json` schema object (docs/format.md §3.2) after the
+   * version check of docs/format.md §3.8 (missing `format_version` = 1). The root
    * name is forced to `"/"`; immutable flags are kept as stored.
    *
    * @throws FormatVersionError for a version newer than {@link FORMAT_VERSION}

@@ -1,13 +1,13 @@
 /**
- * {@link Dimension}: a named axis of a schema group (BEHAVIOUR §4.1,
- * FORMAT §3.3).
+ * {@link Dimension}: a named axis of a schema group (docs/behaviour.md §4.1,
+ * docs/format.md §3.3).
  *
  * @module
  */
 
 import { SchemaError } from "../errors.js";
 
-/** JSON form of a {@link Dimension} (FORMAT §3.3; all four keys always written). */
+/** JSON form of a {@link Dimension} (docs/format.md §3.3; all four keys always written). */
 export interface DimensionJSON {
   name: string;
   size: number | null;
@@ -21,7 +21,7 @@ export interface DimensionOptions {
   size?: number | null;
   /** Inner chunk length used when writing arrays; `null` (default) = the array's full extent. */
   chunks?: number | null;
-  /** Shard extent along this dimension; `null` (default) = decided by the codec profile (BEHAVIOUR §18 #11). */
+  /** Shard extent along this dimension; `null` (default) = decided by the codec profile (docs/behaviour.md §18 #11). */
   shards?: number | null;
 }
 
@@ -50,7 +50,7 @@ export class Dimension {
   readonly name: string;
   /** Fixed length, or `null` for unbounded (the partition axis). */
   readonly size: number | null;
-  /** Inner chunk length along this dimension, or `null` for the full extent (FORMAT §6.3). */
+  /** Inner chunk length along this dimension, or `null` for the full extent (docs/format.md §6.3). */
   readonly chunks: number | null;
   /** Shard extent along this dimension, or `null` to let the codec profile decide. */
   readonly shards: number | null;
@@ -58,7 +58,7 @@ export class Dimension {
   /**
    * @throws SchemaError naming the dimension and the field when a name is
    *   empty or a size/chunks/shards value is not a positive integer or null
-   *   (Python raises ValueError, BEHAVIOUR §4.1).
+   *   (Python raises ValueError, docs/behaviour.md §4.1).
    */
   constructor(name: string, opts: DimensionOptions = {}) {
     if (typeof name !== "string" || name.length === 0) {
@@ -95,13 +95,13 @@ export class Dimension {
     );
   }
 
-  /** JSON per FORMAT §3.3. */
+  /** JSON per docs/format.md §3.3. */
   toJSON(): DimensionJSON {
     return { name: this.name, size: this.size, chunks: this.chunks, shards: this.shards };
   }
 
   /**
-   * Reads FORMAT §3.3 JSON; missing `size`/`chunks`/`shards` are `null`.
+   * Reads docs/format.md §3.3 JSON; missing `size`/`chunks`/`shards` are `null`.
    *
    * @throws SchemaError when the object has no name or a field is invalid.
    */

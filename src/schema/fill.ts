@@ -1,6 +1,6 @@
 /**
  * Fill values: their in-memory type per dtype and their JSON encoding in
- * `_zcollection.json` (FORMAT §3.4).
+ * `_zcollection.json` (docs/format.md §3.4).
  *
  * In memory a fill value is `null` (none) or typed per dtype:
  *
@@ -135,7 +135,7 @@ export function castFillValue(
 }
 
 /**
- * The JSON form of a fill value (FORMAT §3.4): `null` for none and for NaT,
+ * The JSON form of a fill value (docs/format.md §3.4): `null` for none and for NaT,
  * `"NaN"`/`"Infinity"`/`"-Infinity"` for non-finite floats, numbers for
  * finite numbers and for 64-bit integers within ±2^53, `bigint` for larger
  * 64-bit integers (so that {@link stringifyJson} writes them digit-exact),
@@ -157,7 +157,7 @@ export function encodeFillValue(dtype: DType, fill: FillValue): FillValueJSON {
 }
 
 /**
- * Reads a JSON fill value (FORMAT §3.4): `null` → `null`, the special strings
+ * Reads a JSON fill value (docs/format.md §3.4): `null` → `null`, the special strings
  * → ±Infinity/NaN, anything else cast to `dtype` with {@link castFillValue}.
  *
  * @throws SchemaError "could not decode fill_value …" naming the variable.

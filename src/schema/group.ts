@@ -1,6 +1,6 @@
 /**
  * {@link GroupSchema}: a node of the schema tree — its dimensions,
- * variables, child groups and attributes (BEHAVIOUR §4.4, FORMAT §3.2).
+ * variables, child groups and attributes (docs/behaviour.md §4.4, docs/format.md §3.2).
  *
  * @module
  */
@@ -11,7 +11,7 @@ import { Dimension, type DimensionJSON } from "./dimension.js";
 import { splitPath, variableKey } from "./path.js";
 import { VariableSchema, type VariableSchemaJSON } from "./variable.js";
 
-/** JSON form of a nested group (FORMAT §3.2, keys in write order). */
+/** JSON form of a nested group (docs/format.md §3.2, keys in write order). */
 export interface GroupSchemaJSON {
   name: string;
   dimensions: DimensionJSON[];
@@ -170,7 +170,7 @@ export class GroupSchema {
 
   /**
    * Every variable of the tree keyed by path: own variables by short name,
-   * descendants' as `grp/sub/name` (BEHAVIOUR §4.4), depth-first pre-order.
+   * descendants' as `grp/sub/name` (docs/behaviour.md §4.4), depth-first pre-order.
    */
   allVariables(): Map<string, VariableSchema> {
     const out = new Map<string, VariableSchema>();
@@ -268,7 +268,7 @@ export class GroupSchema {
   /**
    * A copy with `group` inserted under `parentPath` (keeping its own name);
    * missing intermediate groups are created empty and an existing child of
-   * the same name is replaced in place (BEHAVIOUR §4.4). On a
+   * the same name is replaced in place (docs/behaviour.md §4.4). On a
    * {@link DatasetSchema} the result is a (validated) DatasetSchema — Python
    * returns a plain group there; keeping the class is more useful.
    */
@@ -298,7 +298,7 @@ export class GroupSchema {
     );
   }
 
-  /** JSON of this group per FORMAT §3.2 (nested-group shape: no `format_version`). */
+  /** JSON of this group per docs/format.md §3.2 (nested-group shape: no `format_version`). */
   toJSON(): GroupSchemaJSON {
     return {
       name: this.name,
@@ -310,7 +310,7 @@ export class GroupSchema {
   }
 
   /**
-   * Reads a nested group object (FORMAT §3.2). Missing `dimensions`,
+   * Reads a nested group object (docs/format.md §3.2). Missing `dimensions`,
    * `variables`, `groups` → empty; `attrs` → `{}`; duplicate names in an
    * array: the last wins.
    *
@@ -340,7 +340,7 @@ function replaceChild(node: GroupSchema, child: GroupSchema): GroupSchema[] {
 }
 
 /**
- * Parses the members shared by root and nested group objects (FORMAT §3.2).
+ * Parses the members shared by root and nested group objects (docs/format.md §3.2).
  *
  * @param where names the object in error messages.
  * @throws SchemaError for a non-object or a member that is not an array/object.

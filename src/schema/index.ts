@@ -1,6 +1,6 @@
 /**
  * The schema of a collection: dimensions, variables, groups and their JSON
- * form in `_zcollection.json` (BEHAVIOUR §4, FORMAT §3.2–3.8).
+ * form in `_zcollection.json` (docs/behaviour.md §4, docs/format.md §3.2–3.8).
  *
  * @module
  */

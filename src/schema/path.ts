@@ -1,6 +1,6 @@
 /**
  * Group and variable path helpers shared by the schema and the data model
- * (BEHAVIOUR §4.4, §4.8).
+ * (docs/behaviour.md §4.4, §4.8).
  *
  * A group path is `/`-separated; empty segments are ignored, so `"/a/b"`,
  * `"a/b"` and `"a//b/"` name the same group and `""`, `"/"`, `null` and
@@ -22,7 +22,7 @@ export function normalizeGroupPath(path: string | null | undefined): string {
 
 /**
  * The key of a variable in `allVariables()` maps: the short name for a root
- * variable, `grp/sub/name` for a nested one (BEHAVIOUR §4.4).
+ * variable, `grp/sub/name` for a nested one (docs/behaviour.md §4.4).
  *
  * @param groupSegments segments of the variable's group path (empty for the root).
  */

@@ -1,6 +1,6 @@
 /**
- * {@link VariableSchema} and {@link VariableRole} (BEHAVIOUR §4.2–4.3,
- * FORMAT §3.4).
+ * {@link VariableSchema} and {@link VariableRole} (docs/behaviour.md §4.2–4.3,
+ * docs/format.md §3.4).
  *
  * @module
  */
@@ -19,7 +19,7 @@ import {
   fillValuesEqual,
 } from "./fill.js";
 
-/** What a variable is for (BEHAVIOUR §4.2). Pure metadata: no behaviour depends on it. */
+/** What a variable is for (docs/behaviour.md §4.2). Pure metadata: no behaviour depends on it. */
 export enum VariableRole {
   /** A user variable (default). */
   USER = "user",
@@ -41,7 +41,7 @@ export function parseRole(value: unknown, variable: string): VariableRole {
   );
 }
 
-/** JSON form of a {@link VariableSchema} (FORMAT §3.4, keys in write order). */
+/** JSON form of a {@link VariableSchema} (docs/format.md §3.4, keys in write order). */
 export interface VariableSchemaJSON {
   name: string;
   dtype: string;
@@ -63,10 +63,10 @@ export interface VariableSchemaOptions {
   fillValue?: unknown;
   /**
    * Codec stack; absent, `null` or without `arrayToBytes` → `autoCodecs(dtype,
-   * config "codec.profile")` (BEHAVIOUR §4.3).
+   * config "codec.profile")` (docs/behaviour.md §4.3).
    */
   codecs?: CodecStack | null;
-  /** Attributes (JSON-cleaned, FORMAT §3.7). */
+  /** Attributes (JSON-cleaned, docs/format.md §3.7). */
   attrs?: Readonly<Record<string, unknown>> | null;
   /** Role, default {@link VariableRole.USER}. */
   role?: VariableRole;
@@ -148,7 +148,7 @@ export class VariableSchema {
     return this.dimensions.length;
   }
 
-  /** A copy with `immutable` replaced (BEHAVIOUR §4.3). */
+  /** A copy with `immutable` replaced (docs/behaviour.md §4.3). */
   withImmutable(immutable: boolean): VariableSchema {
     return immutable === this.immutable ? this : this.with({ immutable });
   }
@@ -181,7 +181,7 @@ export class VariableSchema {
     );
   }
 
-  /** JSON per FORMAT §3.4 (fill value encoded with {@link encodeFillValue}). */
+  /** JSON per docs/format.md §3.4 (fill value encoded with {@link encodeFillValue}). */
   toJSON(): VariableSchemaJSON {
     return {
       name: this.name,
@@ -196,7 +196,7 @@ export class VariableSchema {
   }
 
   /**
-   * Reads FORMAT §3.4 JSON. `fill_value` missing → null, `codecs` missing or
+   * Reads docs/format.md §3.4 JSON. `fill_value` missing → null, `codecs` missing or
    * without `array_to_bytes` → the default profile's stack for the dtype
    * (whatever `codec.profile` is configured to), `attrs` → `{}`, `role` →
    * `"user"`, `immutable` → false.
@@ -226,7 +226,7 @@ export class VariableSchema {
     if (!Array.isArray(j.dimensions)) {
       throw new SchemaError(`variable '${name}': missing or invalid dimensions`, { variable: name });
     }
-    // Readers substitute the default profile (not the configured one) for a missing serializer (FORMAT §3.4).
+    // Readers substitute the default profile (not the configured one) for a missing serializer (docs/format.md §3.4).
     let codecs: CodecStack = autoCodecs(dtype);
     if (j.codecs !== undefined && j.codecs !== null) {
       try {

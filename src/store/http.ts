@@ -1,5 +1,5 @@
 /**
- * A read-only store over plain HTTP(S) (BEHAVIOUR §13.4 for `http(s)://`).
+ * A read-only store over plain HTTP(S) (docs/behaviour.md §13.4 for `http(s)://`).
  *
  * Uses only `fetch`, so it works in browsers and in Node ≥ 20. Plain HTTP
  * cannot list a directory: the listing methods throw a {@link StoreError}.

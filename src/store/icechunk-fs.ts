@@ -1,6 +1,6 @@
 /**
  * A local-filesystem object backend for Icechunk's custom storage
- * (`Storage.newCustom`), used by {@link IcechunkStore} (BEHAVIOUR §13.5).
+ * (`Storage.newCustom`), used by {@link IcechunkStore} (docs/behaviour.md §13.5).
  *
  * The WASI build of `@earthmover/icechunk` has no filesystem storage of its
  * own (DEPENDENCIES.md, Icechunk row), so the object operations Icechunk needs

@@ -1,5 +1,5 @@
 /**
- * Key mapping of the Icechunk store (FORMAT §11): which keys Icechunk can
+ * Key mapping of the Icechunk store (docs/format.md §11): which keys Icechunk can
  * hold natively, and where the others are redirected.
  *
  * Icechunk accepts only Zarr keys: node documents (`zarr.json`) and chunk
@@ -15,13 +15,13 @@
 
 import { StoreError } from "../errors.js";
 
-/** Root of the redirected (non-Zarr) keys inside the repository (FORMAT §11). */
+/** Root of the redirected (non-Zarr) keys inside the repository (docs/format.md §11). */
 export const META_ROOT = "_zc_meta";
 
 /**
- * Whether Icechunk stores `key` natively (FORMAT §11): it is `zarr.json`,
+ * Whether Icechunk stores `key` natively (docs/format.md §11): it is `zarr.json`,
  * ends with `/zarr.json`, starts with `c/` or contains `/c/` — or is the
- * chunk `c` of a 0-d array (`c`, `…/c`), which FORMAT §11's rule omits.
+ * chunk `c` of a 0-d array (`c`, `…/c`), which docs/format.md §11's rule omits.
  */
 export function isZarrKey(key: string): boolean {
   return (
@@ -29,7 +29,7 @@ export function isZarrKey(key: string): boolean {
     key.endsWith("/zarr.json") ||
     key.startsWith("c/") ||
     key.includes("/c/") ||
-    // The only chunk of a 0-d array is `c` (FORMAT §6.6); FORMAT §11's rule omits it.
+    // The only chunk of a 0-d array is `c` (docs/format.md §6.6); docs/format.md §11's rule omits it.
     key === "c" ||
     key.endsWith("/c")
   );
@@ -69,7 +69,7 @@ export function metaKeyFor(key: string): string {
   return `${META_ROOT}/${name}/zarr.json`;
 }
 
-/** The compact group document holding the text of a redirected key (FORMAT §11). */
+/** The compact group document holding the text of a redirected key (docs/format.md §11). */
 export function encodeMetaDocument(text: string): string {
   return JSON.stringify({ node_type: "group", zarr_format: 3, attributes: { _payload: text } });
 }
@@ -94,7 +94,7 @@ export function decodeMetaDocument(doc: string, key: string): string {
   return payload;
 }
 
-/** The document of an empty group (root and `_zc_meta` bootstrap, FORMAT §11). */
+/** The document of an empty group (root and `_zc_meta` bootstrap, docs/format.md §11). */
 export const EMPTY_GROUP_DOCUMENT = '{"node_type":"group","zarr_format":3,"attributes":{}}';
 
 /** Whether `key` equals `prefix` or lies below it (`""` = everything). */

@@ -18,8 +18,8 @@ export type { IcechunkStoreOptions };
 export type IcechunkStore = IcechunkStoreImpl;
 
 /**
- * Opens or creates the Icechunk repository at a local `path` (FORMAT §11;
- * BEHAVIOUR §13.5): `branch` (default main), or `tag` / `snapshot` for a
+ * Opens or creates the Icechunk repository at a local `path` (docs/format.md §11;
+ * docs/behaviour.md §13.5): `branch` (default main), or `tag` / `snapshot` for a
  * read-only view of a past version. Loads the Icechunk backend on first use.
  *
  * @throws StoreError when the repository cannot be opened; see the class for details.

@@ -1,5 +1,5 @@
 /**
- * The Icechunk store (`icechunk://<path>`, BEHAVIOUR §13.5, FORMAT §11):
+ * The Icechunk store (`icechunk://<path>`, docs/behaviour.md §13.5, docs/format.md §11):
  * a transactional, versioned {@link Store} on `@earthmover/icechunk`.
  *
  * The repository lives in a local directory, accessed through the
@@ -12,7 +12,7 @@
  * - **Keys.** Zarr keys (`zarr.json`, `.../zarr.json`, chunk keys under
  *   `c/`) are stored natively. Every other key (`_zcollection.json`,
  *   `_catalog/state.json`, ...) must hold UTF-8 text and is redirected to
- *   `_zc_meta/<key with "/" replaced by "__">/zarr.json` (FORMAT §11). The
+ *   `_zc_meta/<key with "/" replaced by "__">/zarr.json` (docs/format.md §11). The
  *   redirection is invisible: `readBytes`, `exists`, `list`, `listPrefix`,
  *   `listDir` and `deletePrefix` behave as if those were plain keys, and the
  *   `_zc_meta` tree itself never appears.
@@ -95,10 +95,10 @@ export interface IcechunkStoreOptions {
   storageOptions?: Record<string, unknown>;
 }
 
-/** Commit message of mutations made without an explicit message (FORMAT §11). */
+/** Commit message of mutations made without an explicit message (docs/format.md §11). */
 export const DEFAULT_COMMIT_MESSAGE = "zcollection mutation";
 
-/** Commit message of the creation of the root and `_zc_meta` groups (FORMAT §11). */
+/** Commit message of the creation of the root and `_zc_meta` groups (docs/format.md §11). */
 export const BOOTSTRAP_COMMIT_MESSAGE = "bootstrap";
 
 const DEFAULT_BRANCH = "main";
@@ -114,7 +114,7 @@ interface PendingMutation {
 
 /**
  * A {@link Store} over an Icechunk repository in a local directory
- * (BEHAVIOUR §13.5). Create instances with {@link IcechunkStore.open}.
+ * (docs/behaviour.md §13.5). Create instances with {@link IcechunkStore.open}.
  */
 export class IcechunkStore extends Store {
   /** `icechunk://<path>` with the path as given. */
@@ -155,7 +155,7 @@ export class IcechunkStore extends Store {
    * Writable (the default): creates the directory and the repository when
    * absent, opens a writable session on `branch`, and creates the root
    * `zarr.json` and `_zc_meta/zarr.json` groups if missing, committed as
-   * `"bootstrap"` (FORMAT §11). With `readOnly`, `tag` or `snapshot`: opens a
+   * `"bootstrap"` (docs/format.md §11). With `readOnly`, `tag` or `snapshot`: opens a
    * read-only session at the head of `branch`, at the tag, or at the snapshot.
    *
    * @param path Local directory of the repository (`icechunk://` already stripped).
@@ -385,7 +385,7 @@ export class IcechunkStore extends Store {
   /**
    * Writes `data` at `key`. Zarr keys go to Icechunk as they are (it checks
    * node documents and refuses chunks of missing arrays); other keys must be
-   * UTF-8 text and are redirected (FORMAT §11). Committed at once outside a
+   * UTF-8 text and are redirected (docs/format.md §11). Committed at once outside a
    * session.
    *
    * @throws ReadOnlyError on a read-only store; StoreError for a key under
@@ -430,7 +430,7 @@ export class IcechunkStore extends Store {
 
   /**
    * Deletes `prefix` and everything below it, redirected keys included
-   * (BEHAVIOUR §13.5); missing is a no-op. `""` empties the store and
+   * (docs/behaviour.md §13.5); missing is a no-op. `""` empties the store and
    * recreates the empty root and `_zc_meta` groups.
    *
    * @throws ReadOnlyError on a read-only store.

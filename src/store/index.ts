@@ -1,5 +1,5 @@
 /**
- * The store layer (BEHAVIOUR §13): the abstract {@link Store}, its backends,
+ * The store layer (docs/behaviour.md §13): the abstract {@link Store}, its backends,
  * a counting wrapper and {@link openStore}.
  *
  * Importing this module loads no Node-only module and no SDK: LocalStore

@@ -1,5 +1,5 @@
 /**
- * Key and range validation shared by the store backends (BEHAVIOUR §13).
+ * Key and range validation shared by the store backends (docs/behaviour.md §13).
  *
  * Every backend funnels the keys it receives through {@link normalizeKey} so
  * that the same key means the same object everywhere, and nothing can

@@ -1,5 +1,5 @@
 /**
- * A store over a local directory (BEHAVIOUR §13.2, §18 #13).
+ * A store over a local directory (docs/behaviour.md §13.2, §18 #13).
  *
  * Node-only: `node:fs/promises` is loaded on first use, so importing this
  * module costs nothing and does not break a browser bundle that never
@@ -64,7 +64,7 @@ function code(err: unknown): string | undefined {
  * Whether a file name is a transient artefact of an interrupted atomic write
  * (`<name>.<random>.tmp` from this store, `<name>.tmp` from Python's
  * LocalStore, `<stem>.<hex>.partial` from zarr-python) or the lock file of a
- * compare-and-swap (`.<name>.lock`): listings skip them (FORMAT §1, §13
+ * compare-and-swap (`.<name>.lock`): listings skip them (docs/format.md §1, §13
  * reader rule 6).
  */
 export function isTransientName(name: string): boolean {
@@ -82,7 +82,7 @@ export interface LocalStoreOptions {
 /**
  * Keys are files below a root directory; `/` in a key is a directory level.
  *
- * - Opening never creates anything (BEHAVIOUR §18 #13): the root directory
+ * - Opening never creates anything (docs/behaviour.md §18 #13): the root directory
  *   appears with the first write.
  * - {@link LocalStore.writeBytes} is atomic per key: the bytes go to a sibling
  *   `<name>.<16 hex>.tmp` which is then renamed over the target, so a reader
@@ -111,7 +111,7 @@ export interface LocalStoreOptions {
  * const cfg = await store.readBytes("_zcollection.json");
  */
 export class LocalStore extends Store {
-  /** `file://` + the root path as given (relative paths stay relative, BEHAVIOUR §13.2). */
+  /** `file://` + the root path as given (relative paths stay relative, docs/behaviour.md §13.2). */
   readonly rootUri: string;
   readonly readOnly: boolean;
   /** The root directory as given (trailing separators removed). */

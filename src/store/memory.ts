@@ -1,5 +1,5 @@
 /**
- * An in-process store (BEHAVIOUR §13.3), with object-store semantics.
+ * An in-process store (docs/behaviour.md §13.3), with object-store semantics.
  *
  * Unlike Python's MemoryStore, a store can be *named*: every
  * `new MemoryStore({ name })` (and `openStore("memory://name")`) in the same

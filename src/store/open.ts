@@ -1,5 +1,5 @@
 /**
- * `openStore(url)`: from a URL or a path to a {@link Store} (BEHAVIOUR §13.6).
+ * `openStore(url)`: from a URL or a path to a {@link Store} (docs/behaviour.md §13.6).
  *
  * URL parsing is a pure step ({@link parseStoreUrl}); opening follows. The
  * Icechunk backend is loaded with a dynamic import, so the stores module
@@ -55,7 +55,7 @@ function decode(text: string, url: string): string {
 }
 
 /**
- * Classifies a store URL (BEHAVIOUR §13.6), without I/O.
+ * Classifies a store URL (docs/behaviour.md §13.6), without I/O.
  *
  * - `memory://` → a fresh memory store; `memory://name` → the shared store `name`.
  * - No `://` → a local path (bare paths, Windows drive paths).
@@ -133,7 +133,7 @@ function refuseOptions(opts: OpenStoreOptions, kind: string, url: string): void 
 }
 
 /**
- * Opens the store a URL or path names (API.md; BEHAVIOUR §13.6 with §18 #13:
+ * Opens the store a URL or path names (API.md; docs/behaviour.md §13.6 with §18 #13:
  * opening never creates anything). See {@link parseStoreUrl} for the
  * accepted forms. `memory://name` returns a handle on the process-wide
  * store `name` (so opening it twice shares data); `memory://` a fresh one.

@@ -1,5 +1,5 @@
 /**
- * A store over an S3 bucket prefix, on `@aws-sdk/client-s3` (BEHAVIOUR §13.4).
+ * A store over an S3 bucket prefix, on `@aws-sdk/client-s3` (docs/behaviour.md §13.4).
  *
  * The SDK is loaded on first use (it takes ~0.2 s to import), so importing
  * this module is free. It is loaded through a specifier bundlers do not

@@ -1,5 +1,5 @@
 /**
- * The byte-store interface every backend implements (BEHAVIOUR §13).
+ * The byte-store interface every backend implements (docs/behaviour.md §13).
  *
  * Stores know nothing of Zarr or collections: they map `/`-separated keys
  * (relative to the store root, no leading slash) to bytes. A missing key reads
@@ -217,7 +217,7 @@ function stripSlash(key: string): string {
 
 /**
  * Joins key parts: strips `/` from both ends of each part, drops empty parts,
- * joins with `/` (BEHAVIOUR §13.7: `("/a/", "/b/", "c/")` → `a/b/c`).
+ * joins with `/` (docs/behaviour.md §13.7: `("/a/", "/b/", "c/")` → `a/b/c`).
  */
 export function joinPath(...parts: string[]): string {
   return parts
@@ -226,14 +226,14 @@ export function joinPath(...parts: string[]): string {
     .join("/");
 }
 
-/** Parent of a key (`a/b/c/` → `a/b`, `a` → `""`), BEHAVIOUR §13.7. */
+/** Parent of a key (`a/b/c/` → `a/b`, `a` → `""`), docs/behaviour.md §13.7. */
 export function parentPath(path: string): string {
   const p = path.replace(/\/+$/, "");
   const i = p.lastIndexOf("/");
   return i < 0 ? "" : p.slice(0, i);
 }
 
-/** `path` relative to `base` (BEHAVIOUR §13.7); unchanged when not below it. */
+/** `path` relative to `base` (docs/behaviour.md §13.7); unchanged when not below it. */
 export function relativePath(path: string, base: string): string {
   const p = path.replace(/^\/+|\/+$/g, "");
   const b = base.replace(/^\/+|\/+$/g, "");

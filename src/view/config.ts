@@ -1,6 +1,6 @@
 /**
- * The view document `_zcollection_view.json` (FORMAT §10) and the rules a
- * view schema obeys (BEHAVIOUR §11.1).
+ * The view document `_zcollection_view.json` (docs/format.md §10) and the rules a
+ * view schema obeys (docs/behaviour.md §11.1).
  *
  * @module
  */
@@ -12,28 +12,28 @@ import { DatasetSchema, type VariableSchema } from "../schema/index.js";
 import type { Store } from "../store/store.js";
 import { ViewReference } from "./reference.js";
 
-/** Key of the view document at the view's root (FORMAT §10). */
+/** Key of the view document at the view's root (docs/format.md §10). */
 export const VIEW_CONFIG_KEY = "_zcollection_view.json";
 
-/** `format_version` written in the view document (not checked on read, FORMAT §10). */
+/** `format_version` written in the view document (not checked on read, docs/format.md §10). */
 export const VIEW_FORMAT_VERSION = 1;
 
 /** The decoded view document. */
 export interface ViewConfig {
   /** The base collection as recorded. */
   reference: ViewReference;
-  /** The overlay schema: the base's root dimensions and the overlay variables (FORMAT §10). */
+  /** The overlay schema: the base's root dimensions and the overlay variables (docs/format.md §10). */
   schema: DatasetSchema;
 }
 
 /**
  * The overlay schema of a view over `base`: a copy of the base's root
  * dimensions and `variables` at the root, each mutable, no groups, no
- * attributes (FORMAT §10).
+ * attributes (docs/format.md §10).
  *
  * @throws SchemaError when a variable has the name of a base root variable
  *   ("collides with a base-collection variable"), uses a dimension that is
- *   not a base root dimension, or appears twice (BEHAVIOUR §11.1).
+ *   not a base root dimension, or appears twice (docs/behaviour.md §11.1).
  */
 export function buildViewSchema(base: Collection, variables: readonly VariableSchema[]): DatasetSchema {
   const rootDims = base.schema.dimensions;
@@ -64,7 +64,7 @@ export function buildViewSchema(base: Collection, variables: readonly VariableSc
   });
 }
 
-/** Writes the view document (compact JSON, key order of FORMAT §10). */
+/** Writes the view document (compact JSON, key order of docs/format.md §10). */
 export async function writeViewConfig(store: Store, config: ViewConfig): Promise<void> {
   const doc = {
     format_version: VIEW_FORMAT_VERSION,
@@ -78,7 +78,7 @@ export async function writeViewConfig(store: Store, config: ViewConfig): Promise
  * Reads the view document.
  *
  * @throws CollectionNotFoundError "no view config at <uri>" when absent
- *   (BEHAVIOUR §11.2); SchemaError when it is not a view document.
+ *   (docs/behaviour.md §11.2); SchemaError when it is not a view document.
  */
 export async function readViewConfig(store: Store, opts: { signal?: AbortSignal } = {}): Promise<ViewConfig> {
   const bytes = await store.readBytes(VIEW_CONFIG_KEY, opts);

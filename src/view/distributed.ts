@@ -114,7 +114,7 @@ export async function updateViewOnExecutor(
     return await publishAfter(op, paths, opts.signal, async () => {
       op.markStaged();
       const outcomes = await executor.run(tasks(viewRef, op.id), runOptions);
-      // New overlay groups need their parents (FORMAT §5.2) before the staged content moves in.
+      // New overlay groups need their parents (docs/format.md §5.2) before the staged content moves in.
       for (const p of paths) await ensureParentGroups(store, p);
       return outcomes;
     });

@@ -1,6 +1,6 @@
 /**
  * Views: variables added on top of a collection one may only read
- * (BEHAVIOUR §11, FORMAT §10).
+ * (docs/behaviour.md §11, docs/format.md §10).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * How a view's overlay variables meet its base's data: which side a
- * variable name is read from (BEHAVIOUR §11.5), merging one partition of
+ * variable name is read from (docs/behaviour.md §11.5), merging one partition of
  * the base with its overlay, fill values where a partition has no overlay
  * yet, and checking what an update function returns.
  *
@@ -23,11 +23,11 @@ export interface RoutedVariables {
 
 /**
  * Splits the names a caller asked for between the base and the overlay
- * (BEHAVIOUR §11.5): overlay = wanted ∩ overlay names; base = (wanted ∩
+ * (docs/behaviour.md §11.5): overlay = wanted ∩ overlay names; base = (wanted ∩
  * base root names) ∪ (wanted − overlay names) — nested base paths
  * (`data_01/ku/sig0`) go to the base.
  *
- * @throws SchemaError when `wanted` is a single string (BEHAVIOUR §18 #10).
+ * @throws SchemaError when `wanted` is a single string (docs/behaviour.md §18 #10).
  */
 export function routeVariables(
   overlayNames: readonly string[],
@@ -91,9 +91,9 @@ export interface MergeOverlayOptions {
 
 /**
  * One partition of a view: every variable of the base partition (nested
- * groups included, BEHAVIOUR §18 #8) plus the overlay's. A wanted overlay
+ * groups included, docs/behaviour.md §18 #8) plus the overlay's. A wanted overlay
  * variable the partition has no data for is filled with its fill value
- * when its shape is known (BEHAVIOUR §18 #8; Python raises instead).
+ * when its shape is known (docs/behaviour.md §18 #8; Python raises instead).
  */
 export function mergeOverlay(
   base: Dataset,
@@ -141,7 +141,7 @@ export type OverlayValues =
  * @returns `[name, schema, array]` for each returned variable (empty when
  *   the function returned nothing).
  * @throws SchemaError naming the partition and the variable: an unknown
- *   name (Python ignores it, BEHAVIOUR §18 #8), a wrong shape, a lossy cast.
+ *   name (Python ignores it, docs/behaviour.md §18 #8), a wrong shape, a lossy cast.
  */
 export function checkOverlayValues(
   values: OverlayValues,

@@ -1,13 +1,13 @@
 /**
  * {@link ViewReference}: how a view names the collection it extends
- * (BEHAVIOUR §11.6, FORMAT §10).
+ * (docs/behaviour.md §11.6, docs/format.md §10).
  *
  * @module
  */
 
 import { SchemaError } from "../errors.js";
 
-/** JSON form of a reference (`{"uri": "..."}`, FORMAT §10). */
+/** JSON form of a reference (`{"uri": "..."}`, docs/format.md §10). */
 export interface ViewReferenceJSON {
   uri: string;
 }
@@ -32,13 +32,13 @@ export class ViewReference {
     Object.freeze(this);
   }
 
-  /** `{"uri": ...}` (FORMAT §10). */
+  /** `{"uri": ...}` (docs/format.md §10). */
   toJSON(): ViewReferenceJSON {
     return { uri: this.uri };
   }
 
   /**
-   * Reads `{"uri": ...}`; a non-string `uri` is stringified (BEHAVIOUR §11.6).
+   * Reads `{"uri": ...}`; a non-string `uri` is stringified (docs/behaviour.md §11.6).
    *
    * @throws SchemaError when `json` is not an object with a `uri`.
    */

@@ -1,6 +1,6 @@
 /**
  * {@link View}: variables added on top of a collection one may only read
- * (BEHAVIOUR §11, FORMAT §10). The overlay lives in a store of its own, one
+ * (docs/behaviour.md §11, docs/format.md §10). The overlay lives in a store of its own, one
  * Zarr group per base partition, at the base partition's path; the base is
  * never written.
  *
@@ -125,7 +125,7 @@ async function resolveBase(base: Collection | string, storageOptions?: Record<st
  * A view: overlay variables stored in their own store, read together with a
  * base collection's variables as if they were one collection.
  *
- * Where Python's behaviour is a defect, this class does better (BEHAVIOUR
+ * Where Python's behaviour is a defect, this class does better (docs/behaviour.md
  * §18 #8): {@link View.query} keeps the base's nested groups and fills the
  * overlay variables of partitions without overlay data; the function of
  * {@link View.update} sees the base merged with the overlay already written,
@@ -138,7 +138,7 @@ export class View {
   readonly store: Store;
   /** How the view records its base. */
   readonly reference: ViewReference;
-  /** The overlay schema (FORMAT §10): the base's root dimensions and the overlay variables. */
+  /** The overlay schema (docs/format.md §10): the base's root dimensions and the overlay variables. */
   readonly viewSchema: DatasetSchema;
   /** Whether {@link View.update} is refused. */
   readonly readOnly: boolean;
@@ -168,7 +168,7 @@ export class View {
 
   /**
    * Creates a view: checks the overlay variables against the base and
-   * writes `_zcollection_view.json` (BEHAVIOUR §11.1, FORMAT §10).
+   * writes `_zcollection_view.json` (docs/behaviour.md §11.1, docs/format.md §10).
    *
    * @param store the view's store or its URL; it must not hold a collection
    *   (in particular, it cannot be the base's own store).
@@ -201,7 +201,7 @@ export class View {
     await target.session(
       async () => {
         if (exists) {
-          // Like a collection's overwrite (BEHAVIOUR §18 #6): the old overlay goes; the document last.
+          // Like a collection's overwrite (docs/behaviour.md §18 #6): the old overlay goes; the document last.
           for (const name of await target.listPrefix("")) {
             if (name !== VIEW_CONFIG_KEY) await target.deletePrefix(name);
           }
@@ -214,7 +214,7 @@ export class View {
   }
 
   /**
-   * Opens a view (BEHAVIOUR §11.2). The base given is trusted; without one,
+   * Opens a view (docs/behaviour.md §11.2). The base given is trusted; without one,
    * the recorded reference is resolved against the view's URL and opened
    * read-only. A writable view first finishes the overlay writes a crashed
    * writer left.
@@ -237,7 +237,7 @@ export class View {
     return view;
   }
 
-  /** The base's partitions matching `filters` (BEHAVIOUR §11.2), natural key order. */
+  /** The base's partitions matching `filters` (docs/behaviour.md §11.2), natural key order. */
   partitions(opts: { filters?: Filters; signal?: AbortSignal } = {}): Promise<string[]> {
     return this.base.partitions(opts);
   }
@@ -286,7 +286,7 @@ export class View {
 
   /**
    * Reads the matching partitions of the base and of the overlay and
-   * concatenates them along the partitioning dimension (BEHAVIOUR §11.4):
+   * concatenates them along the partitioning dimension (docs/behaviour.md §11.4):
    * all base variables — nested groups included, unlike Python — plus the
    * overlay variables. An overlay variable that a partition has no data for
    * holds its fill value there (Python raises).
@@ -348,7 +348,7 @@ export class View {
   }
 
   /**
-   * Computes overlay variables partition by partition (BEHAVIOUR §11.3):
+   * Computes overlay variables partition by partition (docs/behaviour.md §11.3):
    * for each matching base partition, `fn` receives the base partition
    * (immutable variables attached) merged with the overlay variables
    * already written there (fill values where there are none), restricted to

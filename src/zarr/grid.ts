@@ -1,6 +1,6 @@
 /**
  * Regular chunk grids: chunk coordinates, copying boxes between C-order
- * buffers (chunk ↔ array), fill-value tests (FORMAT §6.3, §6.6).
+ * buffers (chunk ↔ array), fill-value tests (docs/format.md §6.3, §6.6).
  *
  * @module
  */
@@ -126,7 +126,7 @@ export function fillWith(data: AnyStorage, dtype: DType, fill: Scalar, fresh = f
 }
 
 /**
- * Whether every element of a chunk equals the fill value (FORMAT §6.6): NaN
+ * Whether every element of a chunk equals the fill value (docs/format.md §6.6): NaN
  * equals NaN; other floats compare bitwise (−0.0 is not 0.0).
  */
 export function isAllFill(data: AnyStorage, dtype: DType, fill: Scalar): boolean {

@@ -1,8 +1,8 @@
 /**
- * Zarr v3 group documents (FORMAT §5): writing and reading a group's
+ * Zarr v3 group documents (docs/format.md §5): writing and reading a group's
  * `zarr.json`, and creating the ancestor groups an array or group needs.
  * Kept apart from the array I/O because a group holds no chunks: only its
- * document and the guarantee that every ancestor has one (FORMAT §5.2).
+ * document and the guarantee that every ancestor has one (docs/format.md §5.2).
  *
  * @module
  */
@@ -14,10 +14,10 @@ import { encodeGroupMetadata, metadataKey, parseNodeMetadata } from "./metadata.
 
 /**
  * Writes the group `zarr.json` at `path` (`""` = root) with `attributes`
- * (FORMAT §5.1) and creates every ancestor group that is absent (FORMAT
+ * (docs/format.md §5.1) and creates every ancestor group that is absent (docs/format.md
  * §5.2; existing ancestors are never rewritten).
  *
- * @param opts.overwrite delete everything under `path` first (FORMAT §5.3;
+ * @param opts.overwrite delete everything under `path` first (docs/format.md §5.3;
  *   for the root `""` that is the whole store). Without it an existing group
  *   document is replaced (its children stay).
  * @throws StoreError naming the key when an array exists at `path` and
@@ -66,7 +66,7 @@ const creating = new WeakMap<Store, Map<string, Promise<void>>>();
 /**
  * Creates `{"attributes": {}, ...}` group documents for every ancestor of
  * `path` (root included, `path` itself excluded) whose `zarr.json` is absent
- * (FORMAT §5.2). Never rewrites an existing ancestor. Concurrent calls on
+ * (docs/format.md §5.2). Never rewrites an existing ancestor. Concurrent calls on
  * the same store share the check and the write of a common ancestor (e.g.
  * the root while partitions are written in parallel): one `exists`, at most
  * one PUT.

@@ -1,6 +1,6 @@
 /**
  * The Zarr v3 array layer: `zarr.json` metadata, chunk codecs, sharding, and
- * whole-array write/read on a store (FORMAT §5, §6).
+ * whole-array write/read on a store (docs/format.md §5, §6).
  *
  * @module
  */

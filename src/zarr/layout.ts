@@ -1,13 +1,13 @@
 /**
- * The chunk layout of an array about to be written (FORMAT §6.3, §6.4;
- * BEHAVIOUR §12, §18 #11): its chunk and shard shapes and the `codecs` of
+ * The chunk layout of an array about to be written (docs/format.md §6.3, §6.4;
+ * docs/behaviour.md §12, §18 #11): its chunk and shard shapes and the `codecs` of
  * its `zarr.json`. Pure — no store, no data — so that the layout a write
  * will use can be computed, shown and tested on its own.
  *
  * - Chunk shape: the declared chunk per dimension, or the full extent
- *   (FORMAT §6.3; never clipped to the array).
- * - Sharding: `shardDecision` of the codec stack (BEHAVIOUR §12.2), or an
- *   explicit shard extent per dimension (BEHAVIOUR §18 #11).
+ *   (docs/format.md §6.3; never clipped to the array).
+ * - Sharding: `shardDecision` of the codec stack (docs/behaviour.md §12.2), or an
+ *   explicit shard extent per dimension (docs/behaviour.md §18 #11).
  *
  * @module
  */
@@ -22,12 +22,12 @@ import { shardingDescriptor } from "./sharding.js";
 export interface ArrayLayoutOptions {
   /** Name of each dimension, written as `dimension_names` (omitted when absent or for 0-d arrays). */
   dimensionNames?: readonly string[];
-  /** Declared chunk length per dimension, or `null` for the array's full extent (FORMAT §6.3). */
+  /** Declared chunk length per dimension, or `null` for the array's full extent (docs/format.md §6.3). */
   chunks: readonly (number | null)[];
   /**
-   * Explicit shard extent per dimension (BEHAVIOUR §18 #11), a positive
+   * Explicit shard extent per dimension (docs/behaviour.md §18 #11), a positive
    * multiple of that dimension's chunk; `null` (or absent) lets the codec
-   * profile decide (BEHAVIOUR §12.2). Applies even to unsharded stacks.
+   * profile decide (docs/behaviour.md §12.2). Applies even to unsharded stacks.
    */
   shards?: readonly (number | null)[];
   /** Codecs and sharding intent; an incomplete stack (no serializer) means the default profile. */
@@ -36,13 +36,13 @@ export interface ArrayLayoutOptions {
 
 /** The chunk layout `writeArray` chooses for an array (pure; see {@link arrayLayout}). */
 export interface ArrayLayout {
-  /** Inner chunk shape (FORMAT §6.3). */
+  /** Inner chunk shape (docs/format.md §6.3). */
   readonly chunks: readonly number[];
   /** Shard shape, or `null` when unsharded. */
   readonly shards: readonly number[] | null;
   /** `chunk_grid` chunk shape: the shard shape when sharded, else the chunk shape. */
   readonly gridChunks: readonly number[];
-  /** The `codecs` of `zarr.json` (FORMAT §6.4). */
+  /** The `codecs` of `zarr.json` (docs/format.md §6.4). */
   readonly codecs: ReturnType<typeof effectiveCodecs>;
 }
 
@@ -52,7 +52,7 @@ function dimName(names: readonly string[] | undefined, d: number): string {
 
 /**
  * The chunk and shard shapes and the `zarr.json` codecs of an array of
- * `shape` and `dtype` (FORMAT §6.3, §6.4; BEHAVIOUR §12, §18 #11). Shard
+ * `shape` and `dtype` (docs/format.md §6.3, §6.4; docs/behaviour.md §12, §18 #11). Shard
  * extents computed by the profile that are not a multiple of the chunk (a
  * dimension whose declared chunk exceeds its size) are rounded up to the
  * next multiple, so that the layout is always valid Zarr.

@@ -1,8 +1,8 @@
 /**
- * Zarr v3 `zarr.json` documents of groups and arrays (FORMAT §5, §6): parsing
+ * Zarr v3 `zarr.json` documents of groups and arrays (docs/format.md §5, §6): parsing
  * with exact 64-bit integers and Python's bare NaN tokens, writing with
  * zarr-python's key order and 2-space indentation, fill-value encoding
- * (FORMAT §6.5) and chunk keys (FORMAT §6.6).
+ * (docs/format.md §6.5) and chunk keys (docs/format.md §6.6).
  *
  * Every problem found while reading a document is a {@link CodecError} whose
  * `key` (and message) names the `zarr.json` key.
@@ -27,7 +27,7 @@ import { CodecError, isZCollectionError, SchemaError } from "../errors.js";
 import { decodeJson, encodeJson, type JsonValue, stringifyJson } from "../json.js";
 import { bindFixedLengthUtf32, fitFixedUtf32 } from "./codecs/utf32.js";
 
-/** How chunk grid coordinates become keys (FORMAT §6.6). */
+/** How chunk grid coordinates become keys (docs/format.md §6.6). */
 export interface ChunkKeyEncoding {
   /** `default` (`c/0/1`) or `v2` (`0.1`). */
   readonly name: "default" | "v2";
@@ -91,7 +91,7 @@ export function metadataKey(path: string): string {
 
 /**
  * The key, relative to the array, of the chunk at grid coordinates `coords`
- * (FORMAT §6.6): `c/0/1` (default), `c.0.1` (default with "."), `0.1` (v2);
+ * (docs/format.md §6.6): `c/0/1` (default), `c.0.1` (default with "."), `0.1` (v2);
  * a 0-d array's chunk is `c` (default) or `0` (v2).
  */
 export function chunkKey(encoding: ChunkKeyEncoding, coords: readonly number[]): string {
@@ -100,9 +100,9 @@ export function chunkKey(encoding: ChunkKeyEncoding, coords: readonly number[]):
 }
 
 // ---------------------------------------------------------------------------
-// fill values (FORMAT §6.5)
+// fill values (docs/format.md §6.5)
 
-/** The fill value zarr uses when none is given (FORMAT §6.5 last column): false, 0, 0.0, NaT, "". */
+/** The fill value zarr uses when none is given (docs/format.md §6.5 last column): false, 0, 0.0, NaT, "". */
 export function defaultFillValue(dtype: DType): Scalar {
   if (dtype === "bool") return false;
   if (dtype === "string") return "";
@@ -188,7 +188,7 @@ function describe(value: unknown): string {
 }
 
 /**
- * The JSON encoding of a fill value (FORMAT §6.5): non-finite floats as
+ * The JSON encoding of a fill value (docs/format.md §6.5): non-finite floats as
  * "NaN"/"Infinity"/"-Infinity", 64-bit values as exact bigints (NaT =
  * -9223372036854775808), bool as true/false, strings as is.
  */
@@ -206,7 +206,7 @@ export function encodeFillValue(value: Scalar, dtype: DType): JsonValue {
 }
 
 /**
- * Decodes a `fill_value` of `zarr.json` for `dtype` (FORMAT §6.5): numbers,
+ * Decodes a `fill_value` of `zarr.json` for `dtype` (docs/format.md §6.5): numbers,
  * exact integers, "NaN"/"Infinity"/"-Infinity", hex strings of the float's
  * bits (`"0x7fc00000"`), "NaT" for times, booleans, strings.
  *
@@ -282,7 +282,7 @@ export interface ArrayMetadataInput {
 const FLOAT_PLACEHOLDER = "__zcollection_python_float_fill_value__";
 
 /**
- * The `zarr.json` text of an array, exactly as zarr-python writes it (FORMAT
+ * The `zarr.json` text of an array, exactly as zarr-python writes it (docs/format.md
  * §6.1): key order `shape`, `data_type`, `chunk_grid`, `chunk_key_encoding`,
  * `fill_value`, `codecs`, `attributes`, `dimension_names` (omitted for 0-d
  * arrays and when not given), `zarr_format`, `node_type`,
@@ -317,7 +317,7 @@ export function encodeArrayMetadata(meta: ArrayMetadataInput): Uint8Array {
 }
 
 /**
- * The `zarr.json` bytes of a group (FORMAT §5.1): keys `attributes`,
+ * The `zarr.json` bytes of a group (docs/format.md §5.1): keys `attributes`,
  * `zarr_format` (3), `node_type` ("group"), 2-space indentation.
  */
 export function encodeGroupMetadata(attributes: Readonly<Record<string, unknown>>): Uint8Array {

@@ -1,10 +1,10 @@
 /**
  * Reading a Zarr v3 array from a {@link Store}, whole or a box of it
- * (FORMAT §6; BEHAVIOUR §12), into an NDArray: plan the chunks the
+ * (docs/format.md §6; docs/behaviour.md §12), into an NDArray: plan the chunks the
  * selection touches, fetch them, decode them into the output.
  *
  * - Missing chunks, shards and inner chunks read as the fill value
- *   (FORMAT §6.6).
+ *   (docs/format.md §6.6).
  * - A chunk that lies wholly inside the selection and is contiguous in the
  *   output, with only byte codecs over `bytes` in host order (the profiles'
  *   `bytes` + `zstd`), is decoded straight into the output array
@@ -120,7 +120,7 @@ function checkReadable(
 
 /**
  * Reads the array at `path` (whole, or the `selection` box) into an NDArray
- * of its data type (FORMAT §6.2; 64-bit types as bigint; times with a
+ * of its data type (docs/format.md §6.2; 64-bit types as bigint; times with a
  * `scale_factor` other than 1 are converted to ticks of their unit). Missing
  * chunks, shards and inner chunks read as the fill value. A shard the
  * selection covers is read with one GET of the whole object; any other with

@@ -1,5 +1,5 @@
 /**
- * Reading the part of one shard that a selection needs (FORMAT §6.4, §6.6):
+ * Reading the part of one shard that a selection needs (docs/format.md §6.4, §6.6):
  * a shard the selection covers is fetched with one GET of the whole object;
  * any other with ranged GETs — the shard index first (its checksum
  * verified), then only the byte ranges of the inner chunks the selection

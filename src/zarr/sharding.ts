@@ -1,5 +1,5 @@
 /**
- * The `sharding_indexed` codec (FORMAT §6.4, §6.6): a shard object holds the
+ * The `sharding_indexed` codec (docs/format.md §6.4, §6.6): a shard object holds the
  * encoded inner chunks followed (or preceded) by an index of N × (offset,
  * nbytes) uint64 pairs, N = inner chunks per shard in C order, with
  * (2^64−1, 2^64−1) for an absent inner chunk, protected by a CRC-32C.
@@ -55,7 +55,7 @@ export const DEFAULT_INDEX_CODECS: readonly CodecDescriptor[] = [
 export const EMPTY = -1;
 
 /**
- * The `sharding_indexed` descriptor written in `zarr.json` (FORMAT §6.4).
+ * The `sharding_indexed` descriptor written in `zarr.json` (docs/format.md §6.4).
  *
  * @param innerShape inner chunk shape.
  * @param codecs inner codecs (filters, serializer, compressors).
@@ -209,7 +209,7 @@ export function decodeShardIndex(bytes: Uint8Array, sharding: ShardingCodec, key
  * Assembles a shard object from the encoded inner chunks (C order of the
  * inner grid; `undefined` = empty): chunk bytes in order, then the index
  * (bytes little-endian) and its CRC-32C. Returns `undefined` when every
- * inner chunk is empty (the shard is not written, FORMAT §6.6).
+ * inner chunk is empty (the shard is not written, docs/format.md §6.6).
  */
 export function assembleShard(
   chunks: readonly (Uint8Array | undefined)[],

@@ -1,10 +1,10 @@
 /**
- * Writing a whole Zarr v3 array to a {@link Store} (FORMAT §6; BEHAVIOUR
+ * Writing a whole Zarr v3 array to a {@link Store} (docs/format.md §6; BEHAVIOUR
  * §12, §18 #11): cut the data into the chunks (or shards) of its
  * {@link arrayLayout}, encode them, store them, then store `zarr.json`.
  *
  * - Chunks (inner chunks) equal to the fill value everywhere are not written
- *   (FORMAT §6.6); missing ones read back as the fill value.
+ *   (docs/format.md §6.6); missing ones read back as the fill value.
  * - Chunk objects are written first and `zarr.json` last, so that a reader
  *   never finds a document whose chunks are not there yet — except on a
  *   transactional store (Icechunk), which refuses chunks of an undeclared
@@ -39,7 +39,7 @@ import { assembleShard, parseSharding, type ShardingCodec } from "./sharding.js"
 
 /** Options of {@link writeArray}. */
 export interface WriteArrayOptions extends ArrayLayoutOptions {
-  /** Fill value; `null` = the data type's default (FORMAT §6.5). */
+  /** Fill value; `null` = the data type's default (docs/format.md §6.5). */
   fillValue: number | bigint | boolean | string | null;
   /** `attributes` of the array. */
   attributes?: Record<string, unknown>;
@@ -50,7 +50,7 @@ export interface WriteArrayOptions extends ArrayLayoutOptions {
    * otherwise survive where the new array has empty chunks.
    */
   overwrite?: boolean;
-  /** Create the ancestor groups' `zarr.json` when absent (FORMAT §5.2); default false. */
+  /** Create the ancestor groups' `zarr.json` when absent (docs/format.md §5.2); default false. */
   createParents?: boolean;
   /** Chunk encodes/writes in flight; default 2 × config `codec.workers` (at least 2). */
   concurrency?: number;
@@ -63,7 +63,7 @@ function defaultConcurrency(): number {
 
 /**
  * Writes `data` as a Zarr v3 array at `path`: chunk (or shard) objects
- * first, then `zarr.json` (FORMAT §6) — on a transactional store (Icechunk,
+ * first, then `zarr.json` (docs/format.md §6) — on a transactional store (Icechunk,
  * which refuses chunks of an undeclared array) `zarr.json` first. The array's data type is the
  * NDArray's dtype. Chunks equal to the fill value everywhere are not written.
  *
@@ -220,7 +220,7 @@ async function encodeShard(
           (i, d) =>
             (sc[d] as number) * (sharding.shardShape[d] as number) + i * (sharding.innerShape[d] as number),
         );
-        // Inner chunks entirely beyond the array are never written (FORMAT §6.6).
+        // Inner chunks entirely beyond the array are never written (docs/format.md §6.6).
         if (start.some((s, d) => s >= (shape[d] as number))) return undefined;
         const chunk = extractChunk(data, start, sharding.innerShape, fill);
         if (isAllFill(chunk, data.dtype, fill)) return recycle(chunk);

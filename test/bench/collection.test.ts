@@ -44,7 +44,7 @@ describe("runBench", () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it("runs the six scenarios, then the two limits, and writes them as FORMAT §12 JSON", async () => {
+  it("runs the six scenarios, then the two limits, and writes them as docs/format.md §12 JSON", async () => {
     const dir = await mkdtemp(join(tmpdir(), "zc-bench-test-"));
     dirs.push(dir);
     const store = join(dir, "col");

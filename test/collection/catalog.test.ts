@@ -40,7 +40,7 @@ async function withCatalog(nums: readonly number[] = [0, 1, 2]): Promise<Collect
   return col;
 }
 
-describe("catalog checksum and document (FORMAT §9)", () => {
+describe("catalog checksum and document (docs/format.md §9)", () => {
   it("hashes the sorted unique paths, each followed by a newline", async () => {
     assert.equal(await catalogChecksum([]), EMPTY);
     assert.equal(await catalogChecksum(["a", "b", "c"]), ABC);
@@ -115,8 +115,8 @@ describe("catalog checksum and document (FORMAT §9)", () => {
   });
 });
 
-describe("catalog-enabled collections (BEHAVIOUR §10, §18 #7)", () => {
-  it("writes the catalog of the fixture partitions at insert, and the FORMAT §9 example byte for byte", async () => {
+describe("catalog-enabled collections (docs/behaviour.md §10, §18 #7)", () => {
+  it("writes the catalog of the fixture partitions at insert, and the docs/format.md §9 example byte for byte", async () => {
     const col = await withCatalog([2, 0, 1]);
     assert.equal(
       await catalogDoc(col.store),
@@ -198,7 +198,7 @@ describe("catalog-enabled collections (BEHAVIOUR §10, §18 #7)", () => {
       (err: unknown) => err instanceof SchemaError && /catalog/.test(err.message),
     );
     assert.equal(await store.exists(CATALOG_KEY), false);
-    // the catalog check comes before the read-only check (BEHAVIOUR §8.9)
+    // the catalog check comes before the read-only check (docs/behaviour.md §8.9)
     await assert.rejects(
       openCollection(store).then((c) => c.repairCatalog()),
       SchemaError,

@@ -53,8 +53,8 @@ async function fixtureCollection(opts: { catalogEnabled?: boolean; nested?: bool
   return { store, schema, col };
 }
 
-describe("_zcollection.json (FORMAT §3)", () => {
-  it("writes the FORMAT §3.1 example: keys in order, values, 2-space indentation", async () => {
+describe("_zcollection.json (docs/format.md §3)", () => {
+  it("writes the docs/format.md §3.1 example: keys in order, values, 2-space indentation", async () => {
     const { store } = await fixtureCollection();
     assert.deepEqual(await store.list(), ["_zcollection.json"]);
     const raw = await text(store, "_zcollection.json");
@@ -159,7 +159,7 @@ describe("_zcollection.json (FORMAT §3)", () => {
     assert.ok(Number.isNaN(col.schema.getVariable("value").fillValue));
   });
 
-  it("writes 64-bit fill values digit-exact and NaT datetimes as null (FORMAT §2, §3.4)", async () => {
+  it("writes 64-bit fill values digit-exact and NaT datetimes as null (docs/format.md §2, §3.4)", async () => {
     const store = new MemoryStore();
     const schema = Schema()
       .withDimension("time", { chunks: 2 })
@@ -210,7 +210,7 @@ describe("_zcollection.json (FORMAT §3)", () => {
   });
 });
 
-describe("partition documents (FORMAT §1, §5, §6)", () => {
+describe("partition documents (docs/format.md §1, §5, §6)", () => {
   it("writes the partition group with the key pairs, and implicit root and intermediate groups", async () => {
     const store = new MemoryStore();
     const schema = Schema()
@@ -257,7 +257,7 @@ describe("partition documents (FORMAT §1, §5, §6)", () => {
     const implicit = '{\n  "attributes": {},\n  "zarr_format": 3,\n  "node_type": "group"\n}';
     assert.equal(await text(store, "zarr.json"), implicit);
     assert.equal(await text(store, "year=2024/zarr.json"), implicit);
-    // a dropped partition leaves its ancestors behind (FORMAT §1 timeline)
+    // a dropped partition leaves its ancestors behind (docs/format.md §1 timeline)
     await col.dropPartitions({ filters: "month == 3" });
     assert.deepEqual(
       (await store.list()).filter((k) => k.endsWith("zarr.json")),
@@ -270,7 +270,7 @@ describe("partition documents (FORMAT §1, §5, §6)", () => {
     );
   });
 
-  it("writes the array document of the FORMAT §6.1 example (num=0, 2 rows), key by key", async () => {
+  it("writes the array document of the docs/format.md §6.1 example (num=0, 2 rows), key by key", async () => {
     const { store, schema, col } = await fixtureCollection();
     await col.insert(seqDataset(schema, [0, 0, 1, 2, 2, 2]));
     const doc = await json(store, "num=0/value/zarr.json");
@@ -317,7 +317,7 @@ describe("partition documents (FORMAT §1, §5, §6)", () => {
     assert.deepEqual(numbers((await col.query({ filters: "num == 0" })) as Dataset, "num"), [0, 0]);
   });
 
-  it("keeps immutable variables out of partitions, under _immutable/ with plain intermediate groups (FORMAT §8)", async () => {
+  it("keeps immutable variables out of partitions, under _immutable/ with plain intermediate groups (docs/format.md §8)", async () => {
     const { store, schema, col } = await fixtureCollection({ nested: true });
     await col.insert(seqDataset(schema, [0, 1], { nested: true }));
     const keys = await store.list();

@@ -157,7 +157,7 @@ describe("Collection.insert", () => {
     assert.equal(probe.counts.put, 0);
     assert.deepEqual(await col.insert(seqDataset(col.schema, [])), []);
     assert.ok(probe.writes.includes("_immutable/static/zarr.json"));
-    // besides _immutable/ and the write journal, only its implicit parent: the root group (FORMAT §5.2)
+    // besides _immutable/ and the write journal, only its implicit parent: the root group (docs/format.md §5.2)
     assert.deepEqual(
       probe.writes.filter((k) => !k.startsWith("_immutable/") && !k.startsWith("_zc_meta/")),
       ["zarr.json"],

@@ -10,7 +10,7 @@ import { isoTimes, numbers, timeDataset, timeSchema, values } from "../helpers/c
 
 const OPTS = { axis: "time", partitioningDim: "time" } as const;
 
-describe("merge strategies (BEHAVIOUR §9)", () => {
+describe("merge strategies (docs/behaviour.md §9)", () => {
   it("replace returns the inserted dataset itself", () => {
     const schema = timeSchema("int64");
     const existing = timeDataset(schema, [1, 2], [1, 2]);
@@ -111,7 +111,7 @@ describe("merge strategies (BEHAVIOUR §9)", () => {
   describe("upsert", () => {
     const ints = timeSchema("int64");
 
-    it("replaces stored rows whose axis value is inserted (the BEHAVIOUR §9.6 example)", () => {
+    it("replaces stored rows whose axis value is inserted (the docs/behaviour.md §9.6 example)", () => {
       const existing = timeDataset(ints, [1, 2, 2, 3], [10, 20, 21, 30]);
       const inserted = timeDataset(ints, [2, 4, 1], [99, 98, 97]);
       const out = merge.upsert(existing, inserted, OPTS);
@@ -304,7 +304,7 @@ describe("merge strategies through Collection.insert", () => {
     assert.deepEqual(numbers(out, "m"), [0, 1, 10, 11, 20, 21, 70, 71, 80, 81]);
   });
 
-  it("time_series gives the Y-partition example of BEHAVIOUR §9.5", async () => {
+  it("time_series gives the Y-partition example of docs/behaviour.md §9.5", async () => {
     const { schema, col } = await yearly();
     await col.insert(timeDataset(schema, EXISTING, [1, 2, 3, 4, 5]));
     await col.insert(timeDataset(schema, ["2024-04-10", "2024-02-10"], [6, 7]), { merge: "time_series" });
@@ -335,7 +335,7 @@ describe("merge strategies through Collection.insert", () => {
     assert.deepEqual(numbers(out, "v"), [3, 2]);
   });
 
-  it("upsert gives the example of BEHAVIOUR §9.6", async () => {
+  it("upsert gives the example of docs/behaviour.md §9.6", async () => {
     const { schema, col } = await yearly();
     await col.insert(timeDataset(schema, [1, 2, 2, 3], [10, 20, 21, 30]));
     await col.insert(timeDataset(schema, [2, 4, 1], [99, 98, 97]), { merge: "upsert" });

@@ -9,7 +9,7 @@
  *
  * Python lists and concatenates partitions in lexicographic path order
  * (`cycle_number=12` before `cycle_number=3`); we use the natural order
- * (BEHAVIOUR §18 #4). Results are compared after putting our rows in
+ * (docs/behaviour.md §18 #4). Results are compared after putting our rows in
  * Python's partition order, using `rows_per_partition`.
  */
 import assert from "node:assert/strict";

@@ -195,7 +195,7 @@ describe("Collection.update and Collection.dropPartitions", () => {
     assert.deepEqual((await col.query({ filters: "num == 2" }))?.attrs, { _zc_partition_key: [["num", 2]] });
   });
 
-  it("update with a variable subset rewrites the partition from that subset only (BEHAVIOUR §8.7)", async () => {
+  it("update with a variable subset rewrites the partition from that subset only (docs/behaviour.md §8.7)", async () => {
     const { probe, col } = await filled([0]);
     assert.deepEqual(await col.update((ds) => ds, { variables: ["value"] }), ["num=0"]);
     assert.deepEqual(

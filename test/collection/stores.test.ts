@@ -112,7 +112,7 @@ describe("the same collection scenario on every store", () => {
     await scenario(`icechunk://${dir}`);
     const store = await openStore(`icechunk://${dir}`, { readOnly: true });
     try {
-      // the root config lives under _zc_meta (FORMAT §11), and is read back through the key mapping
+      // the root config lives under _zc_meta (docs/format.md §11), and is read back through the key mapping
       assert.ok(await store.exists("_zcollection.json"));
       assert.deepEqual(
         (await store.listDir("")).filter((n) => !n.startsWith("_")),

@@ -14,7 +14,7 @@ import { SchemaError } from "../../src/errors.js";
 
 const MiB = 1024 * 1024;
 
-describe("codec profiles (FORMAT §3.6.1)", () => {
+describe("codec profiles (docs/format.md §3.6.1)", () => {
   it("lists the three profiles, cloud-balanced by default", () => {
     assert.deepEqual(profileNames(), ["local-fast", "cloud-balanced", "cloud-cold"]);
     assert.equal(DEFAULT_PROFILE, "cloud-balanced");
@@ -71,7 +71,7 @@ describe("codec profiles (FORMAT §3.6.1)", () => {
   });
 });
 
-describe("shard decision (BEHAVIOUR §12.3 worked examples)", () => {
+describe("shard decision (docs/behaviour.md §12.3 worked examples)", () => {
   const cases: Array<
     [number[], (number | null)[], Parameters<typeof computeShardShape>[2], number, number[] | null]
   > = [

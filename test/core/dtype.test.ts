@@ -35,7 +35,7 @@ const NUMPY: Array<[DType, string]> = [
   ...TIME_UNITS.map((u): [DType, string] => [`timedelta64[${u}]`, `<m8[${u}]`]),
 ];
 
-describe("numpy dtype strings (FORMAT §3.5)", () => {
+describe("numpy dtype strings (docs/format.md §3.5)", () => {
   for (const [dtype, str] of NUMPY) {
     it(`${dtype} <-> ${str}`, () => {
       assert.equal(toNumpyDtype(dtype), str);
@@ -64,7 +64,7 @@ describe("numpy dtype strings (FORMAT §3.5)", () => {
   });
 });
 
-describe("Zarr v3 data types (FORMAT §6.2)", () => {
+describe("Zarr v3 data types (docs/format.md §6.2)", () => {
   for (const [dtype] of NUMPY) {
     it(`${dtype} round trip`, () => {
       const zarr = toZarrDataType(dtype);

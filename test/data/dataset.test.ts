@@ -20,7 +20,7 @@ function schemaError(message: string | RegExp, fields: Record<string, string> = 
 const vs = (name: string, dims: string[], dtype: "float64" | "int32" = "float64") =>
   new VariableSchema(name, { dtype, dimensions: dims });
 
-describe("Group (BEHAVIOUR §5.2)", () => {
+describe("Group (docs/behaviour.md §5.2)", () => {
   it("checks that own variables agree on dimension lengths", () => {
     const schema = demoSchema();
     const a = new Variable(vs("a", ["t"]), new Float64Array(3));
@@ -122,7 +122,7 @@ describe("Group (BEHAVIOUR §5.2)", () => {
   });
 });
 
-describe("Dataset (BEHAVIOUR §5.3)", () => {
+describe("Dataset (docs/behaviour.md §5.3)", () => {
   it("routes mapping keys: root keys stay at the root, nested keys build the whole schema tree", () => {
     const schema = Schema()
       .withDimension("t")

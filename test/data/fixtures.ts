@@ -2,7 +2,7 @@ import { Dataset } from "../../src/data/index.js";
 import { NDArray } from "../../src/ndarray.js";
 import { type DatasetSchema, Schema } from "../../src/schema/index.js";
 
-/** The two-level dataset of BEHAVIOUR §5.4: `time` int64[5], `/data_01/ku/power` float32[5,4], title='demo'. */
+/** The two-level dataset of docs/behaviour.md §5.4: `time` int64[5], `/data_01/ku/power` float32[5,4], title='demo'. */
 export function demoSchema(): DatasetSchema {
   return Schema()
     .withDimension("time", { chunks: 5 })

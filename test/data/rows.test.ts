@@ -68,7 +68,7 @@ describe("axis operations", () => {
   });
 });
 
-describe("row operations on datasets (BEHAVIOUR §9.2)", () => {
+describe("row operations on datasets (docs/behaviour.md §9.2)", () => {
   it("sliceRows cuts every variable spanning the dimension, in any group and at any axis", () => {
     const ds = sliceRows(make([1, 2, 3]), "time", 1, 3);
     assert.deepEqual(values(ds, "time"), [2n, 3n]);

@@ -26,7 +26,7 @@ function counting(array: NDArray): LazyArray & { loads: number } {
   return lazy;
 }
 
-describe("Variable (BEHAVIOUR §5.1)", () => {
+describe("Variable (docs/behaviour.md §5.1)", () => {
   it("wraps an NDArray as is and exposes the schema fields", () => {
     const a = NDArray.from(new Float32Array(6), { shape: [3, 2] });
     const v = new Variable(f32, a);

@@ -13,7 +13,7 @@ import { MemoryStore } from "../../src/store/memory.js";
 import type { RangeQuery, Store } from "../../src/store/store.js";
 
 /**
- * The schema of FORMAT §3.1 (Sequence partitioning over `num`): `num` int64
+ * The schema of docs/format.md §3.1 (Sequence partitioning over `num`): `num` int64
  * [num] (chunks 4), `value` float32 [num, x] (x size 3 chunks 3, NaN fill,
  * units m), `static` float32 [x] (immutable once bound). With `nested`, a
  * group `/grp/sub` (attrs {level: 2} on `/grp/sub`, {kind: "g"} on `/grp`)

@@ -84,7 +84,7 @@ async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
 }
 
 describe("DuckDB reads our index files", () => {
-  it("with the column types of FORMAT §12 and the exact values", async () => {
+  it("with the column types of docs/format.md §12 and the exact values", async () => {
     const file = join(dir, "ours.parquet");
     await index.write(file);
     assert.deepEqual(await describeTypes(file), [

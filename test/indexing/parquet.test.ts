@@ -92,7 +92,7 @@ describe("Parquet round trips", () => {
     const back = await Indexer.fromParquet(bytes);
     assertSameIndex(index, back);
     assert.equal(back.column("u16").dtype, "uint16");
-    // pyarrow's defaults (FORMAT §12): snappy everywhere, dictionary pages for repetitive columns.
+    // pyarrow's defaults (docs/format.md §12): snappy everywhere, dictionary pages for repetitive columns.
     const { parquetMetadata } = await import("hyparquet");
     const meta = parquetMetadata(
       bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,

@@ -30,7 +30,7 @@ function partitionError(fn: () => unknown): PartitionError {
 const FIELDS = ["year", "month", "day", "hour", "minute", "second"];
 const key = (...values: number[]): PartitionKey => values.map((v, i) => [FIELDS[i] as string, v] as const);
 
-describe("Date: construction (BEHAVIOUR §6.3)", () => {
+describe("Date: construction (docs/behaviour.md §6.3)", () => {
   it("names the components down to the resolution", () => {
     const axes: Record<Resolution, string[]> = {
       Y: ["year"],
@@ -67,7 +67,7 @@ describe("Date: construction (BEHAVIOUR §6.3)", () => {
     partitionError(() => new DatePartitioning("a/b", { resolution: "D" }));
   });
 
-  it("serialises to FORMAT §3.6 with the key order of Python", () => {
+  it("serialises to docs/format.md §3.6 with the key order of Python", () => {
     const p = new DatePartitioning("time", { resolution: "M" });
     assert.equal(JSON.stringify(p), '{"name":"date","variable":"time","resolution":"M","dimension":"time"}');
     const q = new DatePartitioning("t", { resolution: "s", dimension: "num" });
@@ -99,7 +99,7 @@ describe("Date: split", () => {
     ]);
   });
 
-  it("gathers the rows of a key that are not contiguous (BEHAVIOUR §18 #1)", () => {
+  it("gathers the rows of a key that are not contiguous (docs/behaviour.md §18 #1)", () => {
     const ds = times(["2024-03-05T10", "2024-03-06", "2024-03-05T11", "2024-03-07", "2024-03-06T12"], "s");
     const groups = new DatePartitioning("time", { resolution: "D" }).splitGrouped(ds);
     assert.deepEqual(
@@ -242,7 +242,7 @@ describe("Date: split", () => {
     assert.deepEqual(p.splitGrouped(times([], "ns")), []);
   });
 
-  it("refuses NaT, naming the variable and the row (BEHAVIOUR §18 #9)", () => {
+  it("refuses NaT, naming the variable and the row (docs/behaviour.md §18 #9)", () => {
     const data = BigInt64Array.from([datetime64("2024-01-01", "ns"), datetime64("2024-01-01T01", "ns"), NAT]);
     const err = partitionError(() =>
       new DatePartitioning("time", { resolution: "D" }).split(
@@ -264,7 +264,7 @@ describe("Date: split", () => {
     assert.match(err2.message, /at row 1;/);
   });
 
-  it("refuses missing, multi-dimensional, lazy and non-datetime variables (BEHAVIOUR §6.3)", () => {
+  it("refuses missing, multi-dimensional, lazy and non-datetime variables (docs/behaviour.md §6.3)", () => {
     const p = new DatePartitioning("time", { resolution: "D" });
     const values = NDArray.from(BigInt64Array.from([0n]), { dtype: "datetime64[s]" });
     assert.equal(
@@ -355,7 +355,7 @@ describe("Date: split", () => {
   });
 });
 
-describe("Date: paths (FORMAT §4.1, §4.2)", () => {
+describe("Date: paths (docs/format.md §4.1, §4.2)", () => {
   const p = new DatePartitioning("time", { resolution: "s" });
 
   it("encodes zero-padded components, the sign counting toward the width", () => {
@@ -400,7 +400,7 @@ describe("Date: paths (FORMAT §4.1, §4.2)", () => {
     assert.deepEqual(p.decode("year=-005"), [["year", -5]]);
     // Split at the first '=': the value of `a` is `b=1`, not an integer.
     assert.match(partitionError(() => p.decode("a=b=1")).message, /invalid value 'b=1' for 'a'/);
-    // Names and count are not checked (FORMAT §4.2).
+    // Names and count are not checked (docs/format.md §4.2).
     assert.deepEqual(p.decode("foo=1/bar=2/baz=3"), [
       ["foo", 1],
       ["bar", 2],

@@ -9,7 +9,7 @@ const KEY = { year: 2024, month: 3, day: 5, cycle: 31, pass_number: -2, mission:
 /**
  * Expressions and their value over KEY. Every row was checked against Python's
  * own `eval` over the same names, except the two marked rows where list
- * displays evaluate to tuples as BEHAVIOUR §7 specifies, and the rows with a
+ * displays evaluate to tuples as docs/behaviour.md §7 specifies, and the rows with a
  * unary sign, which Python zcollection refuses.
  */
 const GRAMMAR: readonly (readonly [string, boolean])[] = [
@@ -148,7 +148,7 @@ function expressionError(fn: () => unknown): ExpressionError {
   assert.fail("expected an ExpressionError");
 }
 
-describe("compileFilter: valid grammar (BEHAVIOUR §7)", () => {
+describe("compileFilter: valid grammar (docs/behaviour.md §7)", () => {
   for (const [expr, expected] of GRAMMAR) {
     it(`${JSON.stringify(expr)} → ${expected}`, () => {
       assert.equal(compileFilter(expr)(KEY), expected);

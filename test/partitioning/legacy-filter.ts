@@ -3,7 +3,7 @@
 // files once the comparison is no longer wanted.
 
 /**
- * The partition filter language (BEHAVIOUR §7, §18 #5).
+ * The partition filter language (docs/behaviour.md §7, §18 #5).
  *
  * A filter is a Python boolean expression over the components of a partition
  * key: `year == 2024 and 1 <= month <= 3`, `(year, month) >= (2024, 3)`,
@@ -21,7 +21,7 @@
  *   comparisons `== != < <= > >= in not in` (chained, lazy, short-circuit),
  *   `and` / `or` / `not` (short-circuit, boolean results), parentheses, and
  *   unary `-` / `+` on numbers (a deliberate difference with Python
- *   zcollection, BEHAVIOUR §18 #5);
+ *   zcollection, docs/behaviour.md §18 #5);
  * - refused with `disallowed syntax in filter: <Node>` (the name of Python's
  *   AST node, first one in breadth-first order like Python): attribute
  *   access, calls, subscripts, binary arithmetic and bitwise operators, `~`,
@@ -57,7 +57,7 @@ export const MAX_FILTER_DEPTH = 200;
 
 /**
  * Compiles a filter expression into a predicate over key dictionaries
- * (BEHAVIOUR §7).
+ * (docs/behaviour.md §7).
  *
  * - `null`, `undefined` or `""` → a predicate that is always true;
  * - a function → returned unchanged;

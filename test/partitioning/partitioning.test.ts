@@ -43,7 +43,7 @@ describe("partitioning namespace", () => {
   });
 });
 
-describe("fromJSON (FORMAT §3.6, BEHAVIOUR §6.6)", () => {
+describe("fromJSON (docs/format.md §3.6, docs/behaviour.md §6.6)", () => {
   it("rebuilds each partitioning from its own JSON", () => {
     const all: Partitioning[] = [
       new DatePartitioning("time", { resolution: "h", dimension: "num" }),
@@ -134,7 +134,7 @@ describe("keys", () => {
     for (const [text, expected] of cases) assert.equal(parsePythonInt(text), expected, text);
   });
 
-  it("compareKeys orders naturally: numbers numerically, negatives first (BEHAVIOUR §18 #4)", () => {
+  it("compareKeys orders naturally: numbers numerically, negatives first (docs/behaviour.md §18 #4)", () => {
     const keys: PartitionKey[] = [[["num", 10]], [["num", 2]], [["num", -10]], [["num", -2]], [["num", 0]]];
     assert.deepEqual(
       [...keys].sort(compareKeys).map((k) => k[0]?.[1]),

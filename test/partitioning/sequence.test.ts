@@ -25,7 +25,7 @@ function partitionError(fn: () => unknown): PartitionError {
   assert.fail("expected a PartitionError");
 }
 
-describe("Sequence (BEHAVIOUR §6.4)", () => {
+describe("Sequence (docs/behaviour.md §6.4)", () => {
   const cp = new Sequence(["cycle_number", "pass_number"], { dimension: "num" });
 
   it("splits on multi-variable keys in row order, no padding in paths", () => {
@@ -173,7 +173,7 @@ describe("Sequence (BEHAVIOUR §6.4)", () => {
     );
   });
 
-  it("validates its construction (BEHAVIOUR §6.4, §18 #10)", () => {
+  it("validates its construction (docs/behaviour.md §6.4, §18 #10)", () => {
     assert.equal(
       partitionError(() => new Sequence([], { dimension: "num" })).message,
       "Sequence requires at least one variable",
@@ -228,7 +228,7 @@ describe("Sequence (BEHAVIOUR §6.4)", () => {
     );
   });
 
-  it("serialises to FORMAT §3.6 with the key order of Python", () => {
+  it("serialises to docs/format.md §3.6 with the key order of Python", () => {
     assert.equal(
       JSON.stringify(cp),
       '{"name":"sequence","variables":["cycle_number","pass_number"],"dimension":"num"}',
@@ -250,7 +250,7 @@ describe("Sequence (BEHAVIOUR §6.4)", () => {
   });
 });
 
-describe("GroupedSequence (BEHAVIOUR §6.5)", () => {
+describe("GroupedSequence (docs/behaviour.md §6.5)", () => {
   const bucketsOf = (p: GroupedSequence, values: number[]) =>
     p.split(dataset({ v: int("int32", values) })).map(([k, s]) => [k[0]?.[1], s.start, s.stop]);
 
@@ -314,7 +314,7 @@ describe("GroupedSequence (BEHAVIOUR §6.5)", () => {
     );
   });
 
-  it("serialises to FORMAT §3.6 with the key order of Python", () => {
+  it("serialises to docs/format.md §3.6 with the key order of Python", () => {
     const p = new GroupedSequence(["cycle", "pass"], { dimension: "num", size: 10 });
     assert.equal(
       JSON.stringify(p),

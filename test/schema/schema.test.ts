@@ -23,7 +23,7 @@ const ZSTD = {
   shard_target_bytes: 134217728,
 };
 
-/** A `_zcollection.json` schema object as Python writes it (FORMAT §3.1), with a nested group. */
+/** A `_zcollection.json` schema object as Python writes it (docs/format.md §3.1), with a nested group. */
 const SCHEMA_TEXT = `{
   "name": "/",
   "dimensions": [
@@ -70,7 +70,7 @@ function expectSchemaError(
   });
 }
 
-describe("DatasetSchema JSON (FORMAT §3.2–3.7)", () => {
+describe("DatasetSchema JSON (docs/format.md §3.2–3.7)", () => {
   const schema = DatasetSchema.fromJSON(parseJson(SCHEMA_TEXT));
 
   it("decodes every field with its in-memory type", () => {
@@ -278,7 +278,7 @@ describe("DatasetSchema JSON (FORMAT §3.2–3.7)", () => {
   });
 });
 
-describe("Dimension (BEHAVIOUR §4.1)", () => {
+describe("Dimension (docs/behaviour.md §4.1)", () => {
   it("accepts positive integers or null", () => {
     const d = new Dimension("x", { size: 3, chunks: 2, shards: 4 });
     assert.deepEqual(d.toJSON(), { name: "x", size: 3, chunks: 2, shards: 4 });
@@ -307,7 +307,7 @@ describe("Dimension (BEHAVIOUR §4.1)", () => {
   });
 });
 
-describe("VariableSchema (BEHAVIOUR §4.3)", () => {
+describe("VariableSchema (docs/behaviour.md §4.3)", () => {
   it("defaults codecs to the configured profile, also for a stack without a serializer", async () => {
     const v = new VariableSchema("v", { dtype: "float32", dimensions: ["t"] });
     assert.ok(v.codecs.equals(profile("cloud-balanced")));
@@ -384,7 +384,7 @@ describe("VariableSchema (BEHAVIOUR §4.3)", () => {
   });
 });
 
-describe("SchemaBuilder (BEHAVIOUR §4.8) and validation (§4.5)", () => {
+describe("SchemaBuilder (docs/behaviour.md §4.8) and validation (§4.5)", () => {
   it("normalises group paths: /a/b, a/b and a//b/ are the same group", () => {
     const s = Schema()
       .withDimension("t", { chunks: 10 })
@@ -477,7 +477,7 @@ function tree(): DatasetSchema {
     .build();
 }
 
-describe("GroupSchema navigation (BEHAVIOUR §4.4)", () => {
+describe("GroupSchema navigation (docs/behaviour.md §4.4)", () => {
   const s = tree();
 
   it("allVariables keys root variables by short name and nested ones by path", () => {
@@ -537,7 +537,7 @@ describe("GroupSchema navigation (BEHAVIOUR §4.4)", () => {
   });
 });
 
-describe("DatasetSchema.select (BEHAVIOUR §4.7)", () => {
+describe("DatasetSchema.select (docs/behaviour.md §4.7)", () => {
   const s = tree();
 
   it("keeps named variables, all root dimensions and attrs, and prunes empty groups", () => {
@@ -567,7 +567,7 @@ describe("DatasetSchema.select (BEHAVIOUR §4.7)", () => {
   });
 });
 
-describe("DatasetSchema.withPartitionAxis (BEHAVIOUR §4.6)", () => {
+describe("DatasetSchema.withPartitionAxis (docs/behaviour.md §4.6)", () => {
   it("flags variables that do not span the axis as immutable", () => {
     const b = tree().withPartitionAxis("time");
     const flags = Object.fromEntries([...b.allVariables()].map(([k, v]) => [k, v.immutable]));

@@ -1,5 +1,5 @@
 /**
- * The behaviour every writable Store backend shares (BEHAVIOUR §13), run
+ * The behaviour every writable Store backend shares (docs/behaviour.md §13), run
  * over LocalStore, MemoryStore and ObjectStore by their test files.
  */
 

@@ -180,9 +180,9 @@ describe("icechunk fs backend", () => {
   });
 });
 
-describe("icechunk key mapping (FORMAT §11)", () => {
+describe("icechunk key mapping (docs/format.md §11)", () => {
   it("classifies Zarr keys", () => {
-    // `a/v/c` is the only chunk of a 0-d array (FORMAT §6.6).
+    // `a/v/c` is the only chunk of a 0-d array (docs/format.md §6.6).
     for (const k of ["zarr.json", "a/zarr.json", "c/0", "a/v/c/0/1", "year=2024/v/c/3", "a/v/c", "c"])
       assert.ok(isZarrKey(k), k);
     for (const k of ["_zcollection.json", "_catalog/state.json", "a/v/cc", "zarr.json.bak", "abc/0"]) {

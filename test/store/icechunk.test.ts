@@ -267,7 +267,7 @@ describe("IcechunkStore: zarrita on top", () => {
   });
 });
 
-describe("IcechunkStore: meta key redirection (FORMAT §11)", () => {
+describe("IcechunkStore: meta key redirection (docs/format.md §11)", () => {
   it("stores non-Zarr keys as _payload of a group under _zc_meta", async () => {
     const { dir } = await populated();
     const raw = (await (await rawRepo(dir)).readonlySession({ branch: "main" })).store;

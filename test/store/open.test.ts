@@ -124,7 +124,7 @@ describe("openStore", () => {
 });
 
 describe("path helpers", () => {
-  it("join, parent and relative paths (BEHAVIOUR §13.7)", () => {
+  it("join, parent and relative paths (docs/behaviour.md §13.7)", () => {
     assert.equal(joinPath("/a/", "/b/", "c/"), "a/b/c");
     assert.equal(joinPath(), "");
     assert.equal(parentPath("a/b/c/"), "a/b");

@@ -1,7 +1,7 @@
 /**
  * Views written by the Python zcollection (test/fixtures/pyzcollection):
  * we read their overlay exactly, and where Python raises or drops data
- * (partial overlays, nested groups) we return what BEHAVIOUR §18 #8 decides.
+ * (partial overlays, nested groups) we return what docs/behaviour.md §18 #8 decides.
  */
 import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";

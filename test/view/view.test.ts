@@ -1,6 +1,6 @@
 /**
  * Creating, updating and querying views over a base collection on every
- * store: the on-disk layout Python reads (FORMAT §10), the errors, the base
+ * store: the on-disk layout Python reads (docs/format.md §10), the errors, the base
  * left untouched.
  */
 import assert from "node:assert/strict";
@@ -93,7 +93,7 @@ describe("View.create / update / query on a local base", () => {
   let view: View;
   let before: Map<string, string>;
 
-  it("creates the view document Python reads (compact JSON, FORMAT §10)", async () => {
+  it("creates the view document Python reads (compact JSON, docs/format.md §10)", async () => {
     before = await fileTree(baseDir);
     view = await View.create(join(dir, "v1"), {
       base,

@@ -237,7 +237,7 @@ describe("writeArray: sharding details", () => {
     );
   });
 
-  it("profile decisions follow BEHAVIOUR §12.3 and stay valid Zarr when a chunk exceeds its dimension", () => {
+  it("profile decisions follow docs/behaviour.md §12.3 and stay valid Zarr when a chunk exceeds its dimension", () => {
     assert.deepEqual(
       arrayLayout("v", [50000, 240], "float32", { chunks: [4096, 240], codecs: profile() }).shards,
       [32768, 240],
@@ -484,7 +484,7 @@ describe("writeArray: contract", () => {
   });
 });
 
-describe("groups (FORMAT §5)", () => {
+describe("groups (docs/format.md §5)", () => {
   it("writeGroup creates absent ancestors with empty attributes and never rewrites existing ones", async () => {
     const store = new MemoryStore();
     await writeGroup(store, "year=2024", { kept: 1 });

@@ -173,7 +173,7 @@ describe("round trips on the calling thread", () => {
   });
 });
 
-describe("zstd frames (FORMAT §6.6)", () => {
+describe("zstd frames (docs/format.md §6.6)", () => {
   for (const backend of ["napi", "wasm"] as const) {
     it(`${backend}: one frame with the content size in its header`, async () => {
       setZstdBackend(backend);

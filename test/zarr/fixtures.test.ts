@@ -69,7 +69,7 @@ async function loadSources(): Promise<Source[]> {
 
 const sources = await loadSources();
 
-/** Data types this library deliberately does not read (FORMAT §6.2 extras). */
+/** Data types this library deliberately does not read (docs/format.md §6.2 extras). */
 function isUnsupportedType(dataType: JsonValue): boolean {
   const name = typeof dataType === "string" ? dataType : (dataType as { name?: string } | null)?.name;
   return name === "float16" || name === "complex64" || name === "complex128";

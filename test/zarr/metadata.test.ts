@@ -41,7 +41,7 @@ describe("pythonFloatRepr (Python repr of floats)", () => {
   }
 });
 
-describe("fill values (FORMAT §6.5)", () => {
+describe("fill values (docs/format.md §6.5)", () => {
   it("defaults per data type", () => {
     assert.equal(defaultFillValue("bool"), false);
     assert.equal(defaultFillValue("int32"), 0);
@@ -106,7 +106,7 @@ describe("fill values (FORMAT §6.5)", () => {
   });
 });
 
-describe("chunk keys (FORMAT §6.6)", () => {
+describe("chunk keys (docs/format.md §6.6)", () => {
   it("default, dotted default and v2 encodings, 0-d arrays", () => {
     assert.equal(chunkKey({ name: "default", separator: "/" }, [1, 0, 12]), "c/1/0/12");
     assert.equal(chunkKey({ name: "default", separator: "." }, [1, 0]), "c.1.0");

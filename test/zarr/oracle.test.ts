@@ -102,7 +102,7 @@ describe("oracle: writeArray reproduces zarr-python's zarr.json and chunk keys",
       const ours = new TextDecoder().decode(await target.readBytes("a/zarr.json"));
       const theirs = await readFile(join(ROOT, path, "zarr.json"), "utf8");
       // Integral float attributes (`1.0`) come back from JSON as numbers and print as `1`
-      // (FORMAT §2.4): the attributes are compared as values, everything else byte for byte.
+      // (docs/format.md §2.4): the attributes are compared as values, everything else byte for byte.
       const strip = (text: string) => text.replace(/"attributes": \{[\s\S]*?\n {2}\}/, '"attributes": ...');
       assert.equal(strip(ours), strip(theirs));
       assert.deepEqual(

@@ -37,7 +37,7 @@ describe("sharding_indexed", () => {
     assert.equal(sharding("start").indexLocation, "start");
   });
 
-  it("writes the descriptor of FORMAT §6.4", () => {
+  it("writes the descriptor of docs/format.md §6.4", () => {
     assert.deepEqual(shardingDescriptor([128, 8], [{ name: "bytes", configuration: { endian: "little" } }]), {
       name: "sharding_indexed",
       configuration: {

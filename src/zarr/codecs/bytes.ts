@@ -1,6 +1,6 @@
 /**
  * The `bytes` serializer (Zarr v3 core): raw element bytes in C order,
- * little- or big-endian for multi-byte types (FORMAT §6.6 step 2).
+ * little- or big-endian for multi-byte types (docs/format.md §6.6 step 2).
  *
  * @module
  */
@@ -16,7 +16,7 @@ const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The `bytes` codec configuration for `dtype` as zarr-python writes it: no
- * configuration for 1-byte types, `{endian}` otherwise (FORMAT §6.2).
+ * configuration for 1-byte types, `{endian}` otherwise (docs/format.md §6.2).
  */
 export function bytesCodecDescriptor(
   dtype: DType,

@@ -1,5 +1,5 @@
 /**
- * The codec pipeline of one chunk (FORMAT §6.6): array-to-array filters
+ * The codec pipeline of one chunk (docs/format.md §6.6): array-to-array filters
  * (`transpose`, `numcodecs.delta`), one serializer (`bytes`, `vlen-utf8`,
  * `vlen-bytes`), then the bytes-to-bytes chain of the compression module
  * (`zstd`, `gzip`, `blosc`, `crc32c`). Strings: `vlen-utf8` (data type
@@ -224,7 +224,7 @@ export class ChunkPipeline {
 }
 
 /**
- * The effective codec list written in `zarr.json` for a stack (FORMAT §6.4,
+ * The effective codec list written in `zarr.json` for a stack (docs/format.md §6.4,
  * unsharded form; also the inner codecs of a shard): filters, serializer,
  * compressors, with zarr-python's normalised configurations — `bytes`
  * without `endian` for 1-byte types, `vlen-utf8` for strings (a `bytes`

@@ -1,7 +1,7 @@
 /**
  * The `vlen-utf8` serializer (and `vlen-bytes` for reading): a chunk is a
  * uint32 LE item count, then per item a uint32 LE byte length and the bytes
- * (FORMAT §6.6).
+ * (docs/format.md §6.6).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The `blosc` bytes-to-bytes codec (FORMAT §6.6: one blosc1 frame) through
+ * The `blosc` bytes-to-bytes codec (docs/format.md §6.6: one blosc1 frame) through
  * numcodecs' WebAssembly c-blosc. Under Node its module is loaded through a
  * specifier bundlers do not follow, so browser builds leave it (1.3 MB with
  * the zstd one) out and a blosc chunk read in a browser fails with an error

@@ -1,9 +1,9 @@
 /**
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
  *
- * Used by the `crc32c` bytes-to-bytes codec (FORMAT §6.6: 4-byte
+ * Used by the `crc32c` bytes-to-bytes codec (docs/format.md §6.6: 4-byte
  * little-endian checksum appended to the chunk) and by shard indexes
- * (FORMAT §6.4). Pure JavaScript, no dependency; works in browsers.
+ * (docs/format.md §6.4). Pure JavaScript, no dependency; works in browsers.
  *
  * @module
  */

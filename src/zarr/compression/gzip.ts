@@ -1,5 +1,5 @@
 /**
- * The `gzip` bytes-to-bytes codec (FORMAT §6.6: one gzip member),
+ * The `gzip` bytes-to-bytes codec (docs/format.md §6.6: one gzip member),
  * configuration `{level}` (0–9, default 5 like zarr-python).
  *
  * Node: `node:zlib` (native zlib, loaded lazily). Elsewhere (browsers):

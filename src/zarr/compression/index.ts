@@ -1,5 +1,5 @@
 /**
- * Bytes-to-bytes codecs of Zarr v3 chunks (FORMAT §6.6): `zstd`, `gzip`,
+ * Bytes-to-bytes codecs of Zarr v3 chunks (docs/format.md §6.6): `zstd`, `gzip`,
  * `blosc`, `crc32c`, run off the main thread by a worker pool when that pays.
  *
  * This is the contract the Zarr array layer codes against: it calls
@@ -377,7 +377,7 @@ export async function decodeFrames(
   return out;
 }
 
-/** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (FORMAT §6.4). */
+/** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (docs/format.md §6.4). */
 export function crc32c(data: Uint8Array): number {
   return crc32cImpl(data);
 }

@@ -1,5 +1,5 @@
 /**
- * Zstandard for the `zstd` bytes-to-bytes codec (FORMAT §6.6): one standard
+ * Zstandard for the `zstd` bytes-to-bytes codec (docs/format.md §6.6): one standard
  * frame with the content size in its header, configuration
  * `{level, checksum}`.
  *
