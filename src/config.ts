@@ -1,5 +1,5 @@
 /**
- * Process-wide configuration (docs/behaviour.md §3, API.md "Config").
+ * Process-wide configuration (docs/behaviour.md §3).
  *
  * Keys: `partition.concurrency` (partitions processed at once, default 8),
  * `codec.profile` (profile used when a variable declares no codecs, default

@@ -41,7 +41,7 @@ export async function ls(url: string, opts: LsOptions, io: CliIO): Promise<numbe
   return 0;
 }
 
-/** The `inspect --json` document (docs/behaviour.md §16), keys in the order of the spec. */
+/** The `inspect --json` document (docs/behaviour.md §16), keys in the order documented there. */
 export interface InspectInfo {
   uri: string;
   axis: string;

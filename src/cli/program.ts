@@ -1,5 +1,5 @@
 /**
- * The `zcollection` command line (API.md "CLI", docs/behaviour.md §16): the
+ * The `zcollection` command line (docs/cli.md, docs/behaviour.md §16): the
  * commander program, the mapping of errors to exit codes, and {@link main},
  * the process entry.
  *

@@ -31,7 +31,7 @@ export type ProfileName = "local-fast" | "cloud-balanced" | "cloud-cold";
 /** The default profile (docs/behaviour.md §12.1). */
 export const DEFAULT_PROFILE: ProfileName = "cloud-balanced";
 
-/** Codec names this library can write (docs/format.md §3.6.1). */
+/** Codec names this library knows (docs/format.md §3.6.1; `vlen-bytes` is read, never written). */
 export const KNOWN_CODECS: readonly string[] = [
   "bytes",
   "zstd",

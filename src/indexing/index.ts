@@ -1,5 +1,5 @@
 /**
- * Parquet indexes over a collection (API.md "Indexing"; docs/format.md §12): the
+ * Parquet indexes over a collection (docs/indexing.md; docs/format.md §12): the
  * `zcollection/indexing` subpath, also the `indexing` namespace of the root.
  *
  * An index maps key values to the rows holding them: one row per run of

@@ -166,7 +166,7 @@ export function assemble(parts: ReadonlyMap<string, Built>): IndexColumn[] {
 }
 
 /**
- * A Parquet index over a collection's partitions (API.md "Indexing";
+ * A Parquet index over a collection's partitions (docs/indexing.md;
  * docs/format.md §12): one row per indexed run of rows, with the user's key
  * columns, `_start` and `_stop` (int64 row offsets within the partition,
  * `[start, stop)`) and `_partition` (the partition path, last).

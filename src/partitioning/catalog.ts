@@ -38,7 +38,7 @@ function isSortedUnique(paths: readonly string[]): boolean {
 }
 
 /**
- * Sorted (code-point order), de-duplicated copy of `paths` (docs/format.md §4.3).
+ * Sorted (JavaScript string order: UTF-16 code units), de-duplicated copy of `paths` (docs/format.md §4.3).
  * An input already sorted and unique (a stored catalog always is) is only
  * checked and copied, in linear time.
  */

@@ -1,6 +1,6 @@
 /**
  * A store wrapper that counts calls and bytes, to assert request budgets in
- * tests and benchmarks (docs/behaviour.md §17 "counting probe"; STYLE habit 8).
+ * tests and benchmarks (docs/behaviour.md §17 "counting probe").
  *
  * @module
  */

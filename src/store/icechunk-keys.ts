@@ -21,7 +21,8 @@ export const META_ROOT = "_zc_meta";
 /**
  * Whether Icechunk stores `key` natively (docs/format.md §11): it is `zarr.json`,
  * ends with `/zarr.json`, starts with `c/` or contains `/c/` — or is the
- * chunk `c` of a 0-d array (`c`, `…/c`), which docs/format.md §11's rule omits.
+ * chunk `c` of a 0-d array (`c`, `…/c`), which the Python library's rule (docs/format.md §11)
+ * omits.
  */
 export function isZarrKey(key: string): boolean {
   return (
@@ -29,7 +30,7 @@ export function isZarrKey(key: string): boolean {
     key.endsWith("/zarr.json") ||
     key.startsWith("c/") ||
     key.includes("/c/") ||
-    // The only chunk of a 0-d array is `c` (docs/format.md §6.6); docs/format.md §11's rule omits it.
+    // The only chunk of a 0-d array is `c` (docs/format.md §6.6); the Python library's rule omits it.
     key === "c" ||
     key.endsWith("/c")
   );

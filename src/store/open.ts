@@ -133,7 +133,7 @@ function refuseOptions(opts: OpenStoreOptions, kind: string, url: string): void 
 }
 
 /**
- * Opens the store a URL or path names (API.md; docs/behaviour.md §13.6 with §18 #13:
+ * Opens the store a URL or path names (docs/behaviour.md §13.6 with §18 #13:
  * opening never creates anything). See {@link parseStoreUrl} for the
  * accepted forms. `memory://name` returns a handle on the process-wide
  * store `name` (so opening it twice shares data); `memory://` a fresh one.

@@ -1,6 +1,6 @@
 /**
- * Writing a whole Zarr v3 array to a {@link Store} (docs/format.md §6; BEHAVIOUR
- * §12, §18 #11): cut the data into the chunks (or shards) of its
+ * Writing a whole Zarr v3 array to a {@link Store} (docs/format.md §6;
+ * docs/behaviour.md §12, §18 #11): cut the data into the chunks (or shards) of its
  * {@link arrayLayout}, encode them, store them, then store `zarr.json`.
  *
  * - Chunks (inner chunks) equal to the fill value everywhere are not written

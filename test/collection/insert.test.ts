@@ -31,7 +31,7 @@ async function setup(opts: { catalogEnabled?: boolean; nested?: boolean } = {}):
 }
 
 describe("Collection.insert", () => {
-  it("gathers the rows of a key that are not contiguous into one write, in stable order (§18 #1)", async () => {
+  it("gathers the rows of a key that are not contiguous into one write, in stable order (docs/behaviour.md §18 #1)", async () => {
     const { probe, col } = await setup();
     const paths = await col.insert(seqDataset(col.schema, [1, 0, 1, 2, 0, 1]));
     assert.deepEqual(paths, ["num=1", "num=0", "num=2"]);
@@ -46,7 +46,7 @@ describe("Collection.insert", () => {
     );
   });
 
-  it("refuses a lossy cast with a SchemaError naming the variable before anything is written (§18 #3)", async () => {
+  it("refuses a lossy cast with a SchemaError naming the variable before anything is written (docs/behaviour.md §18 #3)", async () => {
     const { probe, col } = await setup();
     const loose = Schema()
       .withDimension("num")
@@ -166,7 +166,7 @@ describe("Collection.insert", () => {
     assert.equal(await col.query(), null);
   });
 
-  it("writes immutables once, rewrites them when they change, keeps them when omitted (§18 #2)", async () => {
+  it("writes immutables once, rewrites them when they change, keeps them when omitted (docs/behaviour.md §18 #2)", async () => {
     const { probe, col } = await setup({ nested: true });
     await col.insert(seqDataset(col.schema, [0], { nested: true }));
     assert.deepEqual(probe.writes.filter((k) => k.startsWith("_immutable/")).sort(), [

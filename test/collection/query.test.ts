@@ -44,7 +44,7 @@ after(async () => {
 });
 
 describe("Collection.query", () => {
-  it("concatenates partitions in the natural order of their keys (§18 #4)", async () => {
+  it("concatenates partitions in the natural order of their keys (docs/behaviour.md §18 #4)", async () => {
     const { col } = await filled([10, 2, 1, 0]);
     assert.deepEqual(await col.partitions(), ["num=0", "num=1", "num=2", "num=10"]);
     const ds = await col.query();
@@ -88,7 +88,7 @@ describe("Collection.query", () => {
     assert.deepEqual([...none.allVariables().keys()], []);
   });
 
-  it("refuses a plain string as the variable list (§18 #10)", async () => {
+  it("refuses a plain string as the variable list (docs/behaviour.md §18 #10)", async () => {
     const { col } = await filled([0]);
     await assert.rejects(
       col.query({ variables: "value" }),
@@ -229,7 +229,7 @@ describe("Collection.update and Collection.dropPartitions", () => {
 });
 
 describe("creating and opening collections", () => {
-  it("create with overwrite removes the previous collection (§18 #6); without it, refuses", async () => {
+  it("create with overwrite removes the previous collection (docs/behaviour.md §18 #6); without it, refuses", async () => {
     const { probe, col } = await filled([0, 1]);
     await assert.rejects(
       createCollection(probe, { schema: col.schema, axis: "num", partitioning: seqPartitioning() }),
@@ -246,7 +246,7 @@ describe("creating and opening collections", () => {
     assert.equal(again.schema.hasVariable("grp/sub/depth"), false);
   });
 
-  it("opening a missing local path fails without creating it (§18 #13)", async () => {
+  it("opening a missing local path fails without creating it (docs/behaviour.md §18 #13)", async () => {
     const missing = join(tmp, "absent", "collection");
     await assert.rejects(openCollection(missing), CollectionNotFoundError);
     await assert.rejects(

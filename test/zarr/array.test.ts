@@ -69,8 +69,8 @@ const FORMAT_6_1 = `{
   "storage_transformers": []
 }`;
 
-describe("writeArray: FORMAT examples", () => {
-  it("§6.1: sequence partition num=0, value float32 (2, 3), chunks [4, 3], cloud-balanced too small to shard", async () => {
+describe("writeArray: the examples of docs/format.md", () => {
+  it("docs/format.md §6.1: sequence partition num=0, value float32 (2, 3), chunks [4, 3], cloud-balanced too small to shard", async () => {
     const store = new MemoryStore();
     const value = NDArray.from(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
     await writeArray(store, "num=0/value", value, {
@@ -94,7 +94,7 @@ describe("writeArray: FORMAT examples", () => {
     assert.deepEqual(back.data, new Float32Array([1, 2, 3, 4, 5, 6]));
   });
 
-  it("§6.4: 4096 rows, chunks 128 × 8, cloud-balanced → one shard c/0/0 with 32 inner chunks [128, 8]", async () => {
+  it("docs/format.md §6.4: 4096 rows, chunks 128 × 8, cloud-balanced → one shard c/0/0 with 32 inner chunks [128, 8]", async () => {
     const store = new MemoryStore();
     const ssh = NDArray.from(
       Float32Array.from({ length: 4096 * 8 }, (_, i) => Math.sin(i)),
