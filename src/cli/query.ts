@@ -91,6 +91,31 @@ export function parseWhere(conditions: readonly string[]): Record<string, Array<
 }
 
 /**
+ * The rows the index file `indexPath` (path or store URL) selects for the
+ * `--where` conditions (see {@link parseWhere}; AND across conditions).
+ *
+ * @throws UsageError for a bad condition, or one on a column that is not a
+ *   key column of the index; the errors of reading the index.
+ */
+export async function indexedRows(
+  indexPath: string,
+  where: readonly string[] | undefined,
+  signal: AbortSignal | undefined,
+): Promise<RowSelection> {
+  const { Indexer } = await import("../indexing/index.js");
+  const index = await Indexer.read(indexPath, signal ? { signal } : {});
+  const predicates = parseWhere(where ?? []);
+  const unknown = Object.keys(predicates).filter((c) => !index.keyColumns.includes(c));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--where names ${unknown.map((c) => `'${c}'`).join(", ")}, not a key column of ${indexPath} ` +
+        `(its key columns: ${index.keyColumns.join(", ")})`,
+    );
+  }
+  return index.lookup(predicates);
+}
+
+/**
  * The variable paths printed as columns, in order, from the schema of a
  * collection or a view (base and overlay variables).
  *
@@ -226,19 +251,7 @@ export async function query(url: string, opts: QueryOptions, io: CliIO): Promise
     format,
   });
   let rows: RowSelection | undefined;
-  if (opts.index !== undefined) {
-    const { Indexer } = await import("../indexing/index.js");
-    const index = await Indexer.read(opts.index, io.signal ? { signal: io.signal } : {});
-    const predicates = parseWhere(opts.where ?? []);
-    const unknown = Object.keys(predicates).filter((c) => !index.keyColumns.includes(c));
-    if (unknown.length > 0) {
-      throw new UsageError(
-        `--where names ${unknown.map((c) => `'${c}'`).join(", ")}, not a key column of ${opts.index} ` +
-          `(its key columns: ${index.keyColumns.join(", ")})`,
-      );
-    }
-    rows = index.lookup(predicates);
-  }
+  if (opts.index !== undefined) rows = await indexedRows(opts.index, opts.where, io.signal);
   const { fromStore } = await checkedPartitions(source.collection, url, opts.filter, io);
   const limit = opts.limit ?? (format === "table" ? DEFAULT_TABLE_LIMIT : Number.POSITIVE_INFINITY);
   const output = await openOutput(format, opts.output, layout, io);

@@ -30,7 +30,7 @@ import { checkedPartitions } from "./consistency.js";
 import { csvLine, renderTable } from "./format.js";
 import { type CliIO, UsageError } from "./io.js";
 import { progressBar } from "./progress.js";
-import { parseWhere, type QueryOptions, selectColumns } from "./query.js";
+import { indexedRows, type QueryOptions, selectColumns } from "./query.js";
 import { openSource } from "./source.js";
 
 type Element = number | bigint | string | boolean;
@@ -259,19 +259,7 @@ export async function summary(
   const source = await openSource(url, signal ? { signal } : {});
   const paths = selectColumns(source, opts.variables);
   let rows: RowSelection | undefined;
-  if (opts.index !== undefined) {
-    const { Indexer } = await import("../indexing/index.js");
-    const index = await Indexer.read(opts.index, signal ? { signal } : {});
-    const predicates = parseWhere(opts.where ?? []);
-    const unknown = Object.keys(predicates).filter((c) => !index.keyColumns.includes(c));
-    if (unknown.length > 0) {
-      throw new UsageError(
-        `--where names ${unknown.map((c) => `'${c}'`).join(", ")}, not a key column of ${opts.index} ` +
-          `(its key columns: ${index.keyColumns.join(", ")})`,
-      );
-    }
-    rows = index.lookup(predicates);
-  }
+  if (opts.index !== undefined) rows = await indexedRows(opts.index, opts.where, signal);
   const { fromStore } = await checkedPartitions(source.collection, url, opts.filter, io);
   const bar = progressBar(io.stderr, "summary");
   let summaries: VariableSummary[];

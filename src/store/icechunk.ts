@@ -44,31 +44,30 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import type {
-  Store as IcechunkNodeStore,
-  Session as IcechunkSession,
-  Repository,
-  Storage,
-} from "@earthmover/icechunk";
-import { ConflictError, ReadOnlyError, StoreError } from "../errors.js";
-import { fsStorageBackend } from "./icechunk-fs.js";
-import { loadIcechunkBinding } from "./icechunk-lazy.js";
+import type { Store as IcechunkNodeStore, Session as IcechunkSession, Storage } from "@earthmover/icechunk";
+import { ReadOnlyError, StoreError } from "../errors.js";
+import { BranchSession, DEFAULT_BRANCH, DEFAULT_COMMIT_MESSAGE } from "./icechunk-branch.js";
 import {
-  childOf,
+  callIcechunk,
+  ensureGroup,
+  icechunkError,
+  listChildren,
+  listMetaKeys,
+  readNode,
+} from "./icechunk-calls.js";
+import { fsStorageBackend } from "./icechunk-fs.js";
+import {
   decodeMetaDocument,
-  EMPTY_GROUP_DOCUMENT,
   encodeMetaDocument,
   isReservedKey,
   isUnder,
   isZarrKey,
-  keyOfMetaName,
   META_ROOT,
   metaKeyFor,
   normalizeKey,
 } from "./icechunk-keys.js";
+import { loadIcechunkBinding } from "./icechunk-lazy.js";
 import {
-  describeChanges,
   firstLine,
   isNodeNotFound,
   metaKeyForRead,
@@ -76,6 +75,8 @@ import {
   versionTarget,
 } from "./icechunk-support.js";
 import { type RangeQuery, type SessionOptions, Store } from "./store.js";
+
+export { BOOTSTRAP_COMMIT_MESSAGE, DEFAULT_COMMIT_MESSAGE } from "./icechunk-branch.js";
 
 /** Options of {@link IcechunkStore.open}. */
 export interface IcechunkStoreOptions {
@@ -95,23 +96,6 @@ export interface IcechunkStoreOptions {
   storageOptions?: Record<string, unknown>;
 }
 
-/** Commit message of mutations made without an explicit message (docs/format.md §11). */
-export const DEFAULT_COMMIT_MESSAGE = "zcollection mutation";
-
-/** Commit message of the creation of the root and `_zc_meta` groups (docs/format.md §11). */
-export const BOOTSTRAP_COMMIT_MESSAGE = "bootstrap";
-
-const DEFAULT_BRANCH = "main";
-const MAX_COMMIT_ATTEMPTS = 40;
-
-type Mutation = (store: IcechunkNodeStore) => Promise<void>;
-
-interface PendingMutation {
-  run: Mutation;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * A {@link Store} over an Icechunk repository in a local directory
  * (docs/behaviour.md §13.5). Create instances with {@link IcechunkStore.open}.
@@ -124,29 +108,19 @@ export class IcechunkStore extends Store {
   /** The branch read and written, or `undefined` when opened at a tag or snapshot. */
   readonly branch: string | undefined;
 
-  readonly #repo: Repository;
-  #current: IcechunkSession;
-  /** Serialises transactions (explicit sessions and auto-commit batches). */
-  #tail: Promise<void> = Promise.resolve();
-  /** True while the block of an explicit session runs: mutations join it. */
-  #inTransaction = false;
-  /** Mutations waiting to be applied and committed together (outside sessions). */
-  #batch: PendingMutation[] | undefined;
-  readonly #context = new AsyncLocalStorage<IcechunkStore>();
+  readonly #branchSession: BranchSession;
 
   private constructor(
     uri: string,
     readOnly: boolean,
     branch: string | undefined,
-    repo: Repository,
-    session: IcechunkSession,
+    branchSession: BranchSession,
   ) {
     super();
     this.rootUri = uri;
     this.readOnly = readOnly;
     this.branch = branch;
-    this.#repo = repo;
-    this.#current = session;
+    this.#branchSession = branchSession;
   }
 
   /**
@@ -193,8 +167,9 @@ export class IcechunkStore extends Store {
     } catch (cause) {
       throw new StoreError(`${uri}: cannot open ${target.label}: ${firstLine(cause)}`, { key: uri, cause });
     }
-    const store = new IcechunkStore(uri, readOnly, branch, repo, session);
-    if (!readOnly) await store.#bootstrap();
+    const branchSession = new BranchSession(uri, branch, repo, session);
+    const store = new IcechunkStore(uri, readOnly, branch, branchSession);
+    if (!readOnly) await branchSession.bootstrap();
     return store;
   }
 
@@ -208,7 +183,7 @@ export class IcechunkStore extends Store {
    * commit or open, or the tag's / requested snapshot (20-character base-32).
    */
   get snapshotId(): string {
-    return this.#current.snapshotId;
+    return this.#branchSession.current.snapshotId;
   }
 
   /**
@@ -222,17 +197,7 @@ export class IcechunkStore extends Store {
   async tag(name: string): Promise<string> {
     if (this.readOnly)
       throw new ReadOnlyError(`store ${this.rootUri} is read-only (refused tag '${name}')`, this.rootUri);
-    const branch = this.branch ?? DEFAULT_BRANCH;
-    try {
-      const head = await this.#repo.lookupBranch(branch);
-      await this.#repo.createTag(name, head);
-      return head;
-    } catch (cause) {
-      throw new StoreError(`${this.rootUri}: cannot create tag '${name}': ${firstLine(cause)}`, {
-        key: name,
-        cause,
-      });
-    }
+    return this.#branchSession.tag(name);
   }
 
   // -- branches (work committed elsewhere, published at once) ----------------
@@ -244,7 +209,7 @@ export class IcechunkStore extends Store {
    * @throws StoreError when the branch does not exist.
    */
   async branchHead(branch: string = this.branch ?? DEFAULT_BRANCH): Promise<string> {
-    return this.#call(branch, () => this.#repo.lookupBranch(branch));
+    return this.#branchSession.branchHead(branch);
   }
 
   /**
@@ -256,7 +221,7 @@ export class IcechunkStore extends Store {
    */
   async createBranch(name: string, snapshotId: string): Promise<void> {
     this.#assertWritable(`branch '${name}'`);
-    await this.#call(name, () => this.#repo.createBranch(name, snapshotId));
+    await this.#branchSession.createBranch(name, snapshotId);
   }
 
   /**
@@ -269,25 +234,8 @@ export class IcechunkStore extends Store {
    *   (another writer committed: nothing moved); ReadOnlyError; StoreError.
    */
   async moveBranch(snapshotId: string, expected: string): Promise<void> {
-    const branch = this.branch ?? DEFAULT_BRANCH;
-    this.#assertWritable(`branch '${branch}'`);
-    await this.#exclusive(async () => {
-      try {
-        await this.#repo.resetBranch(branch, snapshotId, expected);
-      } catch (cause) {
-        const head = await this.#repo.lookupBranch(branch).catch(() => undefined);
-        if (head !== undefined && head !== expected) {
-          throw new ConflictError(
-            `${this.rootUri}: branch '${branch}' moved from ${expected} to ${head} while the work ` +
-              "was done elsewhere (another writer committed); nothing of that work was published",
-            this.rootUri,
-            { cause },
-          );
-        }
-        throw this.#wrap(branch, cause);
-      }
-      await this.#abandon();
-    });
+    this.#assertWritable(`branch '${this.branch ?? DEFAULT_BRANCH}'`);
+    await this.#branchSession.moveBranch(snapshotId, expected);
   }
 
   /**
@@ -297,12 +245,12 @@ export class IcechunkStore extends Store {
    */
   async deleteBranch(name: string): Promise<void> {
     this.#assertWritable(`branch '${name}'`);
-    await this.#call(name, () => this.#repo.deleteBranch(name));
+    await this.#branchSession.deleteBranch(name);
   }
 
   /** Names of the repository's branches. */
   async branches(): Promise<string[]> {
-    return (await this.#call("", () => this.#repo.listBranches())).sort();
+    return this.#branchSession.branches();
   }
 
   #assertWritable(what: string): void {
@@ -317,9 +265,9 @@ export class IcechunkStore extends Store {
     opts?.signal?.throwIfAborted();
     key = normalizeKey(key);
     if (key === "" || isReservedKey(key)) return undefined;
-    const store = this.#current.store;
-    if (isZarrKey(key)) return this.#get(store, key);
-    const doc = await this.#get(store, metaKeyForRead(key));
+    const store = this.#store;
+    if (isZarrKey(key)) return readNode(this.rootUri, store, key);
+    const doc = await readNode(this.rootUri, store, metaKeyForRead(key));
     if (doc === undefined) return undefined;
     return new TextEncoder().encode(decodeMetaDocument(new TextDecoder().decode(doc), key));
   }
@@ -334,7 +282,7 @@ export class IcechunkStore extends Store {
     if (!isZarrKey(key) || isReservedKey(key)) return super.readRange(key, range, opts);
     opts?.signal?.throwIfAborted();
     try {
-      return (await this.#current.store.getRange(key, range)) ?? undefined;
+      return (await this.#store.getRange(key, range)) ?? undefined;
     } catch (cause) {
       if (isNodeNotFound(cause)) return undefined;
       throw new StoreError(`${this.rootUri}: cannot read '${key}': ${firstLine(cause)}`, { key, cause });
@@ -345,9 +293,10 @@ export class IcechunkStore extends Store {
   async exists(key: string): Promise<boolean> {
     key = normalizeKey(key);
     if (isReservedKey(key)) return false;
-    const store = this.#current.store;
+    const store = this.#store;
     if (isZarrKey(key) && (await this.#call(key, () => store.exists(key)))) return true;
-    if (key !== "" && (await this.#metaKeys()).some((k) => isUnder(k, key))) return true;
+    if (key !== "" && (await listMetaKeys(this.rootUri, this.#store)).some((k) => isUnder(k, key)))
+      return true;
     return !(await this.#call(key, () => store.isEmpty(key)));
   }
 
@@ -355,29 +304,29 @@ export class IcechunkStore extends Store {
   async list(prefix = ""): Promise<string[]> {
     prefix = normalizeKey(prefix);
     if (isReservedKey(prefix)) return [];
-    const store = this.#current.store;
+    const store = this.#store;
     let keys: string[];
     try {
       keys = await store.listPrefix(prefix);
     } catch (cause) {
       // Icechunk lists only below an existing node: walk everything instead.
-      if (!/bad key prefix/i.test(firstLine(cause))) throw this.#wrap(prefix, cause);
+      if (!/bad key prefix/i.test(firstLine(cause))) throw icechunkError(this.rootUri, prefix, cause);
       keys = await this.#call(prefix, () => store.list());
     }
     const out = new Set<string>();
     for (const k of keys) if (!isReservedKey(k) && isUnder(k, prefix)) out.add(k);
-    for (const k of await this.#metaKeys()) if (isUnder(k, prefix)) out.add(k);
+    for (const k of await listMetaKeys(this.rootUri, this.#store)) if (isUnder(k, prefix)) out.add(k);
     return [...out].sort();
   }
 
   /** Names of the immediate children of `prefix` (`zarr.json`, nodes, chunk names, redirected keys), sorted. */
   async listPrefix(prefix: string): Promise<string[]> {
-    return this.#children(normalizeKey(prefix), true);
+    return listChildren(this.rootUri, this.#store, normalizeKey(prefix), true);
   }
 
   /** Names of the immediate children of `prefix` that can hold objects (no `zarr.json`, no plain redirected keys), sorted. */
   async listDir(prefix: string): Promise<string[]> {
-    return this.#children(normalizeKey(prefix), false);
+    return listChildren(this.rootUri, this.#store, normalizeKey(prefix), false);
   }
 
   // -- writes ----------------------------------------------------------------
@@ -400,7 +349,7 @@ export class IcechunkStore extends Store {
     }
     if (isZarrKey(key)) {
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      return this.#mutate((store) => this.#call(key, () => store.set(key, bytes)));
+      return this.#branchSession.mutate((store) => this.#call(key, () => store.set(key, bytes)));
     }
     const metaKey = metaKeyFor(key);
     let text: string;
@@ -413,8 +362,8 @@ export class IcechunkStore extends Store {
       );
     }
     const doc = Buffer.from(encodeMetaDocument(text));
-    return this.#mutate(async (store) => {
-      await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
+    return this.#branchSession.mutate(async (store) => {
+      await ensureGroup(this.rootUri, store, `${META_ROOT}/zarr.json`);
       await this.#call(key, () => store.set(metaKey, doc));
     });
   }
@@ -425,7 +374,7 @@ export class IcechunkStore extends Store {
     this.assertWritable(key);
     if (key === "" || isReservedKey(key)) return;
     const target = isZarrKey(key) ? key : metaKeyForRead(key);
-    return this.#mutate((store) => this.#call(key, () => store.delete(target)));
+    return this.#branchSession.mutate((store) => this.#call(key, () => store.delete(target)));
   }
 
   /**
@@ -439,18 +388,18 @@ export class IcechunkStore extends Store {
     prefix = normalizeKey(prefix);
     this.assertWritable(prefix);
     if (isReservedKey(prefix)) return;
-    return this.#mutate(async (store) => {
+    return this.#branchSession.mutate(async (store) => {
       if (isZarrKey(prefix)) {
         await this.#call(prefix, () => store.delete(prefix));
       } else {
         await this.#call(prefix, () => store.deleteDir(prefix));
       }
-      for (const k of await this.#metaKeys(store)) {
+      for (const k of await listMetaKeys(this.rootUri, store)) {
         if (isUnder(k, prefix)) await this.#call(k, () => store.delete(metaKeyForRead(k)));
       }
       if (prefix === "") {
-        await this.#ensureGroup(store, "zarr.json");
-        await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
+        await ensureGroup(this.rootUri, store, "zarr.json");
+        await ensureGroup(this.rootUri, store, `${META_ROOT}/zarr.json`);
       }
     });
   }
@@ -470,221 +419,23 @@ export class IcechunkStore extends Store {
    *   changes are discarded); StoreError on other commit failures.
    */
   override async session<T>(fn: () => Promise<T>, opts?: SessionOptions): Promise<T> {
-    if (this.readOnly || (this.#inTransaction && this.#context.getStore() === this)) return fn();
-    return this.#exclusive(async () => {
-      await this.#refresh();
-      this.#inTransaction = true;
-      let result: T;
-      try {
-        result = await this.#context.run(this, fn);
-      } catch (err) {
-        this.#inTransaction = false;
-        await this.#abandon();
-        throw err;
-      }
-      this.#inTransaction = false;
-      await this.#commit(opts?.message ?? DEFAULT_COMMIT_MESSAGE);
-      return result;
-    });
+    if (this.readOnly) return fn();
+    return this.#branchSession.session(fn, opts);
   }
 
   /** Waits for pending commits. The repository needs no other release; idempotent. */
   override async close(): Promise<void> {
-    if (this.#inTransaction) return;
-    await this.#tail;
+    await this.#branchSession.close();
   }
 
   // -- internals -------------------------------------------------------------
 
-  async #bootstrap(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const store = this.#current.store;
-      await this.#ensureGroup(store, "zarr.json");
-      await this.#ensureGroup(store, `${META_ROOT}/zarr.json`);
-      if (!this.#current.hasUncommittedChanges) return;
-      try {
-        await this.#commit(BOOTSTRAP_COMMIT_MESSAGE);
-        return;
-      } catch (err) {
-        // Another process bootstrapped at the same time: look again.
-        if (attempt >= MAX_COMMIT_ATTEMPTS) throw err;
-      }
-    }
+  /** The node store of the session reads go to now. */
+  get #store(): IcechunkNodeStore {
+    return this.#branchSession.current.store;
   }
 
-  async #ensureGroup(store: IcechunkNodeStore, key: string): Promise<void> {
-    if (!(await this.#call(key, () => store.exists(key)))) {
-      await this.#call(key, () => store.set(key, Buffer.from(EMPTY_GROUP_DOCUMENT)));
-    }
-  }
-
-  /** Applies a mutation: inside a running session directly, otherwise in the next auto-commit batch. */
-  #mutate(run: Mutation): Promise<void> {
-    if (this.#inTransaction) return run(this.#current.store);
-    return new Promise<void>((resolve, reject) => {
-      if (this.#batch === undefined) {
-        const batch: PendingMutation[] = [];
-        this.#batch = batch;
-        void this.#exclusive(async () => {
-          this.#batch = undefined;
-          await this.#flush(batch);
-        });
-      }
-      this.#batch.push({ run, resolve, reject });
-    });
-  }
-
-  async #flush(batch: PendingMutation[]): Promise<void> {
-    const failures = new Map<PendingMutation, unknown>();
-    try {
-      await this.#refresh();
-      for (const item of batch) {
-        try {
-          await item.run(this.#current.store);
-        } catch (err) {
-          failures.set(item, err);
-        }
-      }
-      await this.#commit(DEFAULT_COMMIT_MESSAGE);
-    } catch (err) {
-      for (const item of batch) item.reject(failures.get(item) ?? err);
-      return;
-    }
-    for (const item of batch) {
-      if (failures.has(item)) item.reject(failures.get(item));
-      else item.resolve();
-    }
-  }
-
-  /** Runs `fn` after every transaction queued before it. */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(fn);
-    this.#tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  /** Moves a session without changes to the branch head, so the transaction starts from the latest commit. */
-  async #refresh(): Promise<void> {
-    if (this.#current.hasUncommittedChanges) return;
-    this.#current = await this.#reopen();
-  }
-
-  async #reopen(): Promise<IcechunkSession> {
-    const branch = this.branch ?? DEFAULT_BRANCH;
-    try {
-      return await this.#repo.writableSession(branch);
-    } catch (cause) {
-      throw new StoreError(`${this.rootUri}: cannot open branch '${branch}': ${firstLine(cause)}`, {
-        key: this.rootUri,
-        cause,
-      });
-    }
-  }
-
-  /**
-   * Commits the pending changes, if any, rebasing over commits made by other
-   * writers meanwhile; then starts a fresh session at the new head.
-   *
-   * @throws StoreError on a conflict or a storage failure (changes discarded).
-   */
-  async #commit(message: string): Promise<void> {
-    const session = this.#current;
-    if (!session.hasUncommittedChanges) return;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await session.commit(message);
-        break;
-      } catch (cause) {
-        const branchMoved = /conflict/i.test(firstLine(cause));
-        if (branchMoved && attempt < MAX_COMMIT_ATTEMPTS) {
-          try {
-            await session.rebase();
-          } catch (rebaseError) {
-            const changed = await describeChanges(session);
-            await this.#abandon();
-            throw new ConflictError(
-              `${this.rootUri}: commit conflict on branch '${this.branch}': another writer committed changes ` +
-                `to the same nodes or chunks (${changed}); nothing was written: ${firstLine(rebaseError)}`,
-              changed,
-              { cause: rebaseError },
-            );
-          }
-          // Several writers rebasing at once: back off before committing again.
-          await new Promise((r) => setTimeout(r, Math.min(2000, 10 * 2 ** attempt) * (0.5 + Math.random())));
-          continue;
-        }
-        if (branchMoved) {
-          await this.#abandon();
-          throw new ConflictError(
-            `${this.rootUri}: commit on branch '${this.branch}' kept racing other writers (${attempt} attempts); ` +
-              `nothing was written: ${firstLine(cause)}`,
-            this.rootUri,
-            { cause },
-          );
-        }
-        await this.#abandon();
-        throw new StoreError(
-          `${this.rootUri}: commit failed on branch '${this.branch}': ${firstLine(cause)}`,
-          {
-            key: this.rootUri,
-            cause,
-          },
-        );
-      }
-    }
-    this.#current = await this.#reopen();
-  }
-
-  /** Discards uncommitted changes and starts a fresh session at the branch head. */
-  async #abandon(): Promise<void> {
-    await this.#current.discardChanges().catch(() => undefined);
-    this.#current = await this.#reopen();
-  }
-
-  async #get(store: IcechunkNodeStore, key: string): Promise<Uint8Array | undefined> {
-    try {
-      return (await store.get(key)) ?? undefined;
-    } catch (cause) {
-      if (isNodeNotFound(cause)) return undefined;
-      throw this.#wrap(key, cause);
-    }
-  }
-
-  /** Original keys of the redirected entries. */
-  async #metaKeys(store: IcechunkNodeStore = this.#current.store): Promise<string[]> {
-    const names = await this.#call(META_ROOT, () => store.listDir(META_ROOT));
-    return names.filter((n) => n !== "zarr.json").map(keyOfMetaName);
-  }
-
-  async #children(prefix: string, withObjects: boolean): Promise<string[]> {
-    if (isReservedKey(prefix)) return [];
-    const store = this.#current.store;
-    const out = new Set<string>();
-    for (const name of await this.#call(prefix, () => store.listDir(prefix))) {
-      if (prefix === "" && name === META_ROOT) continue;
-      if (!withObjects && name === "zarr.json") continue;
-      out.add(name);
-    }
-    for (const k of await this.#metaKeys(store)) {
-      const child = childOf(k, prefix);
-      if (child !== undefined && (withObjects || child.isPrefix)) out.add(child.name);
-    }
-    return [...out].sort();
-  }
-
-  async #call<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw this.#wrap(key, cause);
-    }
-  }
-
-  #wrap(key: string, cause: unknown): StoreError {
-    if (cause instanceof StoreError) return cause;
-    return new StoreError(`${this.rootUri}: Icechunk refused '${key}': ${firstLine(cause)}`, { key, cause });
+  #call<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return callIcechunk(this.rootUri, key, fn);
   }
 }

@@ -1,64 +1,35 @@
 /**
  * A store over a local directory (docs/behaviour.md §13.2, §18 #13).
  *
- * Node-only: `node:fs/promises` is loaded on first use, so importing this
- * module costs nothing and does not break a browser bundle that never
- * touches the filesystem.
+ * Node-only: `node:fs/promises` is loaded on first use (./local-fs.ts), so
+ * importing this module costs nothing and does not break a browser bundle
+ * that never touches the filesystem. The symbolic-link checks that keep
+ * keys inside the root are in ./local-confine.ts.
  *
  * @module
  */
 
 import type { Dirent } from "node:fs";
-import type * as FsPromises from "node:fs/promises";
 import { StoreError } from "../errors.js";
-import { importNodeOnly } from "../util/node-only.js";
+import { checkRange, normalizeKey, randomHex, resolveRange, sortedUnique } from "./keys.js";
+import { RootConfinement } from "./local-confine.js";
 import {
-  checkRange,
-  errorMessage,
-  isAbortError,
-  normalizeKey,
-  randomHex,
-  resolveRange,
-  sortedUnique,
-} from "./keys.js";
+  code,
+  type Fs,
+  failure,
+  IS_LINK,
+  isDirectory,
+  keyPath,
+  loadAtomic,
+  loadFs,
+  MISSING,
+  plain,
+  readNoFollow,
+} from "./local-fs.js";
 import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
 
-type Fs = typeof FsPromises;
-let fsModule: Promise<Fs> | undefined;
-function loadFs(): Promise<Fs> {
-  fsModule ??= importNodeOnly<typeof FsPromises>("node:fs/promises");
-  return fsModule;
-}
-
-type Atomic = typeof import("./fs-atomic.js");
-let atomicModule: Promise<Atomic> | undefined;
-function loadAtomic(): Promise<Atomic> {
-  atomicModule ??= importNodeOnly<Atomic>(new URL("./fs-atomic.js", import.meta.url).href);
-  return atomicModule;
-}
-
-/**
- * `O_RDONLY | O_NOFOLLOW`: opening a symbolic link fails (ELOOP; EMLINK on
- * FreeBSD) instead of following it, so that a link is only followed after
- * its target was checked. (No `O_NOFOLLOW` on Windows: plain read.)
- */
-function readNoFollow(fs: Fs): number {
-  return fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
-}
-/** Codes of an `O_NOFOLLOW` open of a symbolic link. */
-const IS_LINK = new Set(["ELOOP", "EMLINK"]);
 /** How long a compare-and-swap waits for the lock of an object, in ms. */
 const LOCK_TIMEOUT_MS = 35_000; // longer than LOCK_STALE_MS: an abandoned lock is broken before the wait ends
-/** At most this many verified directories are remembered (then the memory starts afresh). */
-const MAX_VERIFIED_DIRS = 10_000;
-
-/** Error codes meaning "nothing there" for a read. */
-const MISSING = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
-
-function code(err: unknown): string | undefined {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === "string" ? c : undefined;
-}
 
 /**
  * Whether a file name is a transient artefact of an interrupted atomic write
@@ -116,10 +87,8 @@ export class LocalStore extends Store {
   readonly readOnly: boolean;
   /** The root directory as given (trailing separators removed). */
   readonly root: string;
-  /** Keys of the directories known to resolve inside the root (forgotten by deletePrefix and renamePrefix). */
-  readonly #inside = new Set<string>();
-  /** Real path of the root, once it exists. */
-  #realRoot: string | undefined;
+  /** The symbolic-link checks of keys (./local-confine.ts). */
+  readonly #confinement: RootConfinement;
 
   /**
    * @param root - directory path (absolute or relative to the working directory).
@@ -131,150 +100,22 @@ export class LocalStore extends Store {
     this.root = root.length > 1 ? root.replace(/[/\\]+$/, "") || root.slice(0, 1) : root;
     this.rootUri = `file://${this.root}`;
     this.readOnly = opts.readOnly ?? false;
+    this.#confinement = new RootConfinement(this.root, this.rootUri);
   }
 
   /** Filesystem path of a normalised key. */
   private path(key: string): string {
-    if (key === "") return this.root;
-    return this.root.endsWith("/") ? `${this.root}${key}` : `${this.root}/${key}`;
+    return keyPath(this.root, key);
   }
 
   private fail(op: string, key: string, err: unknown): never {
-    if (isAbortError(err)) throw err;
-    throw new StoreError(`cannot ${op} '${key}' in ${this.rootUri}: ${errorMessage(err)}`, {
-      key: this.path(key),
-      cause: err,
-    });
-  }
-
-  /** Real path of the root (cached once the root exists), or `undefined` while it does not exist. */
-  async #realRootPath(fs: Fs): Promise<string | undefined> {
-    if (this.#realRoot === undefined) {
-      try {
-        this.#realRoot = await fs.realpath(this.root);
-      } catch (err) {
-        if (MISSING.has(code(err) ?? "")) return undefined; // nothing below it can be a link yet
-        throw err;
-      }
-    }
-    return this.#realRoot;
-  }
-
-  /** Whether the real path `real` is the real root or below it. */
-  #isInside(real: string, root: string): boolean {
-    if (real === root) return true;
-    const sep = root.includes("\\") && !root.includes("/") ? "\\" : "/";
-    return real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
-  }
-
-  /**
-   * Refuses a key whose directory resolves, through a symbolic link,
-   * outside the root: the real path (`realpath`) of the nearest existing
-   * ancestor of the key's directory must lie inside the real path of the
-   * root. Directories found inside are remembered, so that the many keys of
-   * one directory cost one `realpath`; deletes of prefixes and renames forget
-   * them. (The check is not atomic with the operation: a link planted in
-   * place of a directory this instance already verified goes unnoticed
-   * until the directory is forgotten.)
-   *
-   * @throws StoreError naming the key and the link.
-   */
-  #confine(k: string, op: string): Promise<void> | undefined {
-    if (!k.includes("/")) return undefined; // directly in the root
-    return this.#confineDir(k.slice(0, k.lastIndexOf("/")), op, k);
-  }
-
-  /** {@link LocalStore.#confine} for the directory `dirKey` itself (`k`: the key named in the error). */
-  async #confineDir(dirKey: string, op: string, k = dirKey): Promise<void> {
-    if (dirKey === "" || this.#inside.has(dirKey)) return;
-    const fs = await loadFs();
-    let real: string | undefined;
-    let probe = dirKey;
-    try {
-      const root = await this.#realRootPath(fs);
-      if (root === undefined) return;
-      for (;;) {
-        try {
-          real = await fs.realpath(this.path(probe));
-          break;
-        } catch (err) {
-          if (!MISSING.has(code(err) ?? "")) throw err;
-          if (probe === "") {
-            this.#realRoot = undefined; // the root was removed: nothing below it can be a link
-            return;
-          }
-          // Missing (or a dangling link): what exists above decides.
-          probe = probe.includes("/") ? probe.slice(0, probe.lastIndexOf("/")) : "";
-        }
-      }
-      if (this.#isInside(real, root)) {
-        if (probe === dirKey) {
-          if (this.#inside.size >= MAX_VERIFIED_DIRS) this.#inside.clear();
-          this.#inside.add(dirKey);
-        }
-        return;
-      }
-    } catch (err) {
-      return this.fail(op, k, err);
-    }
-    throw await this.#outside(fs, k, op, real);
-  }
-
-  /** The StoreError for `k`, which resolves to `real` outside the root; names the first link on its path. */
-  async #outside(fs: Fs, k: string, op: string, real: string): Promise<StoreError> {
-    let link = "";
-    const parts = k.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const sub = parts.slice(0, i).join("/");
-      try {
-        if ((await fs.lstat(this.path(sub))).isSymbolicLink()) {
-          link = ` ('${sub}' -> '${await fs.readlink(this.path(sub))}')`;
-          break;
-        }
-      } catch {
-        break;
-      }
-    }
-    return new StoreError(
-      `cannot ${op} '${k}' in ${this.rootUri}: '${k}' resolves outside the store root (to ${real}) ` +
-        `through a symbolic link${link}; refused`,
-      { key: this.path(k) },
-    );
-  }
-
-  /**
-   * Opens the file of `k` for reading without following a symbolic link
-   * out of the root: a key that is itself a link is opened only when its
-   * real path lies inside the root.
-   *
-   * @returns the handle, or `undefined` when there is no such file.
-   * @throws StoreError naming the key otherwise.
-   */
-  async #openForRead(fs: Fs, k: string): Promise<FsPromises.FileHandle | undefined> {
-    const file = this.path(k);
-    try {
-      return await fs.open(file, readNoFollow(fs));
-    } catch (err) {
-      if (MISSING.has(code(err) ?? "")) return undefined;
-      if (!IS_LINK.has(code(err) ?? "")) return this.fail("read", k, err);
-    }
-    let real: string;
-    try {
-      real = await fs.realpath(file);
-      const root = await this.#realRootPath(fs);
-      if (root !== undefined && !this.#isInside(real, root)) throw await this.#outside(fs, k, "read", real);
-      return await fs.open(real, "r");
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      if (MISSING.has(code(err) ?? "")) return undefined; // a dangling link
-      return this.fail("read", k, err);
-    }
+    return failure(this.rootUri, this.path(key), op, key, err);
   }
 
   override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
-    await this.#confine(k, "read");
+    await this.#confinement.confine(k, "read");
     const fs = await loadFs();
     try {
       return plain(await fs.readFile(this.path(k), { flag: readNoFollow(fs), signal: opts?.signal }));
@@ -283,7 +124,7 @@ export class LocalStore extends Store {
       if (!IS_LINK.has(code(err) ?? "")) return this.fail("read", k, err);
     }
     // The key is a symbolic link: read it only if it leads to a file inside the root.
-    const handle = await this.#openForRead(fs, k);
+    const handle = await this.#confinement.openForRead(fs, k);
     if (handle === undefined) return undefined;
     try {
       return plain(await handle.readFile({ signal: opts?.signal }));
@@ -311,7 +152,7 @@ export class LocalStore extends Store {
   ): Promise<VersionedBytes | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
-    await this.#confine(k, "read");
+    await this.#confinement.confine(k, "read");
     const fs = await loadFs();
     try {
       return await this.#readVersioned(fs, k);
@@ -323,7 +164,7 @@ export class LocalStore extends Store {
 
   async #readVersioned(fs: Fs, k: string): Promise<VersionedBytes | undefined> {
     const atomic = await loadAtomic();
-    const handle = await this.#openForRead(fs, k);
+    const handle = await this.#confinement.openForRead(fs, k);
     if (handle === undefined) return undefined;
     try {
       const stat = await handle.stat({ bigint: true });
@@ -354,7 +195,7 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
     if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
-    await this.#confine(k, "write");
+    await this.#confinement.confine(k, "write");
     const [fs, atomic] = await Promise.all([loadFs(), loadAtomic()]);
     const target = this.path(k);
     try {
@@ -394,8 +235,8 @@ export class LocalStore extends Store {
     this.assertWritable(f);
     if (f === "" || t === "")
       throw new StoreError(`cannot rename the root of ${this.rootUri}`, { key: from });
-    await this.#confine(f, "rename");
-    await this.#confine(t, "rename");
+    await this.#confinement.confine(f, "rename");
+    await this.#confinement.confine(t, "rename");
     const fs = await loadFs();
     try {
       await fs.lstat(this.path(f));
@@ -419,7 +260,7 @@ export class LocalStore extends Store {
     } catch (err) {
       return this.fail("rename", f, err);
     } finally {
-      this.#inside.clear();
+      this.#confinement.forget();
     }
     return true;
   }
@@ -433,9 +274,9 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);
     opts?.signal?.throwIfAborted();
-    await this.#confine(k, "read");
+    await this.#confinement.confine(k, "read");
     const fs = await loadFs();
-    const handle = await this.#openForRead(fs, k);
+    const handle = await this.#confinement.openForRead(fs, k);
     if (handle === undefined) return undefined;
     try {
       const stat = await handle.stat();
@@ -469,7 +310,7 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
     if (k === "") throw new StoreError(`cannot write the root of ${this.rootUri} as an object`, { key });
-    await this.#confine(k, "write");
+    await this.#confinement.confine(k, "write");
     const fs = await loadFs();
     const target = this.path(k);
     const tmp = `${target}.${randomHex(8)}.tmp`;
@@ -493,7 +334,7 @@ export class LocalStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     this.assertWritable(k);
     if (k === "") return;
-    await this.#confine(k, "delete");
+    await this.#confinement.confine(k, "delete");
     const fs = await loadFs();
     try {
       await fs.unlink(this.path(k));
@@ -509,7 +350,7 @@ export class LocalStore extends Store {
   /** Whether `key` is a file or a directory (`""`: whether the root exists). */
   override async exists(key: string): Promise<boolean> {
     const k = normalizeKey(key, this.rootUri);
-    await this.#confine(k, "stat");
+    await this.#confinement.confine(k, "stat");
     const fs = await loadFs();
     try {
       await fs.stat(this.path(k));
@@ -522,7 +363,7 @@ export class LocalStore extends Store {
 
   /** Entries of the directory `prefix`; `confined`: already known to lie inside the root. */
   private async entries(prefix: string, confined = false): Promise<Dirent[]> {
-    if (!confined) await this.#confineDir(prefix, "list");
+    if (!confined) await this.#confinement.confineDir(prefix, "list");
     const fs = await loadFs();
     try {
       return await fs.readdir(this.path(prefix), { withFileTypes: true });
@@ -557,7 +398,7 @@ export class LocalStore extends Store {
         const child = p === "" ? e.name : `${p}/${e.name}`;
         if (!(await isDirectory(fs, this.path(child)))) continue;
         try {
-          await this.#confineDir(child, "list");
+          await this.#confinement.confineDir(child, "list");
           names.push(e.name);
         } catch {
           // a link out of the root: not part of the store
@@ -594,7 +435,7 @@ export class LocalStore extends Store {
   override async deletePrefix(prefix: string): Promise<void> {
     const p = normalizeKey(prefix, this.rootUri);
     this.assertWritable(p);
-    await this.#confine(p, "delete");
+    await this.#confinement.confine(p, "delete");
     const fs = await loadFs();
     const targets = p === "" ? (await this.entries("")).map((e) => e.name) : [p];
     try {
@@ -602,23 +443,7 @@ export class LocalStore extends Store {
     } catch (err) {
       return this.fail("delete", p, err);
     } finally {
-      this.#inside.clear();
+      this.#confinement.forget();
     }
   }
-}
-
-async function isDirectory(fs: Fs, path: string): Promise<boolean> {
-  try {
-    return (await fs.stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** A plain `Uint8Array` over a Buffer's bytes (copied only when the Buffer is a slice of a shared pool). */
-function plain(buf: Uint8Array): Uint8Array {
-  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
-    return new Uint8Array(buf.buffer, 0, buf.byteLength);
-  }
-  return new Uint8Array(buf);
 }

@@ -25,15 +25,18 @@ export interface CliResult {
 const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 
 /**
- * Runs `zcollection <args>` in a child process (`node --import tsx
- * src/cli/main.ts`), writing `input` to its stdin (then closing it).
+ * Runs `node --import tsx <args>` in a child process, in `opts.cwd` (default:
+ * this process's working directory), writing `input` to its stdin (then
+ * closing it); `ZCOLLECTION_DEBUG` is empty unless `opts.env` sets it.
  */
-export function runCli(
+export function runNode(
   args: readonly string[],
-  opts: { input?: string; env?: Record<string, string> } = {},
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    // tsx by its absolute URL: `cwd` may be outside the project.
+    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), ...args], {
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       env: { ...process.env, ...opts.env, ZCOLLECTION_DEBUG: opts.env?.ZCOLLECTION_DEBUG ?? "" },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -47,9 +50,21 @@ export function runCli(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on("error", () => {}); // the CLI may exit before reading its input
+    child.stdin.on("error", () => {}); // the child may exit before reading its input
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/**
+ * Runs `zcollection <args>` in a child process (`node --import tsx
+ * src/cli/main.ts`, see {@link runNode}), writing `input` to its stdin (then
+ * closing it).
+ */
+export function runCli(
+  args: readonly string[],
+  opts: { input?: string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  return runNode([MAIN, ...args], opts);
 }
 
 /** Runs several command lines, at most `width` child processes at once, results in order. */

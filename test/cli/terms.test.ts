@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -17,36 +16,13 @@ import { absoluteUri, cliMessage, displayUrl } from "../../src/cli/terms.js";
 import { SchemaError, StoreError } from "../../src/errors.js";
 import { WASI_NOTE, WASI_NOTE_CODE, WASI_NOTE_TYPE } from "../../src/util/wasi-note.js";
 import { DATA_DIR } from "../netcdf/expected.js";
-import { type CliResult, captureIO, tempDir } from "./helpers.js";
+import { captureIO, runCli, runNode, tempDir } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const MAIN = join(ROOT, "src", "cli", "main.ts");
 const JA1 = join(ROOT, DATA_DIR, "JA1_GPN_2PeP001_002_20020115_060706_20020115_070316.nc");
 
-/** Runs `node <args>` (with tsx) in `cwd`, without the test setup's warning filter. */
-function node(cwd: string, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // tsx by its absolute URL: `cwd` is outside the project.
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), ...args], {
-      cwd,
-      env: { ...process.env, ZCOLLECTION_DEBUG: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** `zcollection <args>` run in `cwd`. */
-const zc = (cwd: string, ...args: string[]) => node(cwd, [MAIN, ...args]);
+const zc = (cwd: string, ...args: string[]) => runCli(args, { cwd });
 
 /** Whether this system's glibc can load Icechunk's native binding (≥ 2.38); otherwise the WASI build is used. */
 function nativeIcechunk(): boolean {
@@ -229,7 +205,7 @@ describe("the Icechunk WebAssembly note", () => {
       `const { IcechunkStore } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/index.ts")).href)});` +
       `await openStore("icechunk://a"); await openStore("icechunk://b"); await IcechunkStore.open("c");` +
       `console.log("opened"); process.exit(0);`;
-    const r = await node(cwd, ["--input-type=module", "-e", script]);
+    const r = await runNode(["--input-type=module", "-e", script], { cwd });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "opened\n");
     assert.doesNotMatch(r.stderr, /ExperimentalWarning|WASI is an experimental feature/);
