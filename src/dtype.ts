@@ -170,6 +170,26 @@ export function allocate<D extends DType>(dtype: D, length: number): TypedArrayF
   return new (storageConstructor(dtype))(length) as TypedArrayFor<D>;
 }
 
+/**
+ * Allocates zero-filled storage for `length` elements of `dtype` in a
+ * SharedArrayBuffer, which worker threads can fill in place (reads decoded
+ * by the codec pool); plain storage for strings, or where the runtime has
+ * no SharedArrayBuffer (a browser page without cross-origin isolation).
+ * A typed array on shared memory behaves as any other, except that
+ * `postMessage` and `structuredClone` share it instead of copying it and it
+ * cannot be transferred: `.slice()` gives a private copy.
+ */
+export function allocateShared<D extends DType>(dtype: D, length: number): TypedArrayFor<D> {
+  if (dtype === "string" || typeof SharedArrayBuffer === "undefined") return allocate(dtype, length);
+  const Ctor = storageConstructor(dtype) as unknown as new (b: SharedArrayBuffer) => AnyStorage;
+  return new Ctor(new SharedArrayBuffer(length * itemSize(dtype))) as TypedArrayFor<D>;
+}
+
+/** The bytes of typed storage (a view on the same memory). */
+export function storageBytes(data: Exclude<AnyStorage, string[]>): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 type StorageCtor = new (length: number) => AnyStorage;
 
 /** Constructs a plain `string[]` of `length` empty strings (callable with `new`). */

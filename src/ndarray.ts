@@ -9,6 +9,7 @@
 import {
   type AnyStorage,
   allocate,
+  allocateShared,
   type DType,
   dtypeOfStorage,
   isBigIntDType,
@@ -276,9 +277,47 @@ export function convertStorage(data: AnyStorage, dtype: DType): AnyStorage {
 // ---------------------------------------------------------------------------
 // axis-0 operations
 
+/** Buffers allocated by {@link allocateRows}: consecutive views of one are joined without a copy. */
+const ROW_OUTPUTS = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Allocates zero-filled storage for `length` elements of `dtype` to be
+ * filled in consecutive row blocks, e.g. a query's output, each partition
+ * decoding its rows straight into its block. {@link concat} of views of it
+ * that follow each other in memory returns one view of the whole: no copy.
+ * With `shared`, the memory is a SharedArrayBuffer that worker threads
+ * fill in place (see `allocateShared` in ./dtype.ts); strings get plain
+ * storage (and are copied by `concat`).
+ */
+export function allocateRows<D extends DType>(dtype: D, length: number, shared: boolean): TypedArrayFor<D> {
+  const out = shared ? allocateShared(dtype, length) : allocate(dtype, length);
+  if (!Array.isArray(out)) ROW_OUTPUTS.add((out as TypedArray).buffer);
+  return out;
+}
+
+/** The storage spanning `arrays` when they are consecutive views of one {@link allocateRows} buffer, in order. */
+function joinedView<D extends DType>(
+  arrays: readonly NDArray<D>[],
+  length: number,
+): TypedArrayFor<D> | undefined {
+  const head = arrays[0]?.data;
+  if (head === undefined || Array.isArray(head)) return undefined;
+  const first = head as TypedArray;
+  if (!ROW_OUTPUTS.has(first.buffer)) return undefined;
+  let end = first.byteOffset;
+  for (const a of arrays) {
+    const d = a.data as TypedArray;
+    if (d.buffer !== first.buffer || d.byteOffset !== end) return undefined;
+    end += d.byteLength;
+  }
+  const Ctor = first.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
+  return new Ctor(first.buffer, first.byteOffset, length) as TypedArrayFor<D>;
+}
+
 /**
  * Concatenates arrays along axis 0. Every array must have the same dtype and
- * the same extents on the other axes.
+ * the same extents on the other axes. The result is new storage, except for
+ * consecutive views of one {@link allocateRows} buffer: then a view of it.
  *
  * @throws SchemaError on an empty list, a dtype mismatch or a shape mismatch.
  */
@@ -297,6 +336,8 @@ export function concat<D extends DType>(arrays: readonly NDArray<D>[]): NDArray<
     }
     rows += a.shape[0] as number;
   }
+  const view = joinedView(arrays, rows * first.rowSize);
+  if (view !== undefined) return new NDArray(first.dtype, [rows, ...first.shape.slice(1)], view);
   const out = allocate(first.dtype, rows * first.rowSize);
   let offset = 0;
   for (const a of arrays) {

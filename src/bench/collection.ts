@@ -56,6 +56,8 @@ import { CountingStore, type StoreCounts } from "../store/counting.js";
 import { openStore, parseStoreUrl } from "../store/open.js";
 import { zstdBackend } from "../zarr/compression/zstd.js";
 import { positiveIntegerOption, runWhenInvoked } from "./entry.js";
+import { probeQuery } from "./query-probe.js";
+import { queryTargets } from "./query-targets.js";
 import { rawFileThroughput, rawZstdThroughput } from "./raw.js";
 import { normalFloat32 } from "./zarr.js";
 
@@ -123,6 +125,8 @@ export interface MachineLimit {
 }
 
 const MONTH_FILTER = "year == 2024 and month == 1";
+/** The partition MONTH_FILTER selects. */
+const ONE_PARTITION = "year=2024/month=01/";
 
 function positiveInt(value: number | undefined, fallback: number, what: string): number {
   const v = value ?? fallback;
@@ -288,6 +292,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
   try {
     const before = await measureLimit();
     const timings: Timing[] = [];
+    let partitionObjects = 0;
 
     // 1. insert
     const writeStore = new CountingStore(await openStore(url));
@@ -353,9 +358,26 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
         more: { rows: rowsOf(all.value) },
       });
       verify(all.value, "query_full", 0, total, times, ssh, width);
+      partitionObjects = (await readStore.inner.list(ONE_PARTITION)).length;
     } finally {
       await readStore.close();
     }
+    // The same query in a process of its own: no generated data in its heap, and its peak memory.
+    const probe = await probeQuery(url);
+    if (probe.rows !== total) throw new Error(`query_full in its own process returned ${probe.rows} rows`);
+    timings.push({
+      name: "query_full_fresh_process",
+      seconds: probe.seconds,
+      counts: probe.counts as unknown as StoreCounts,
+      bytes: totalBytes,
+      kind: "query",
+      more: {
+        rows: probe.rows,
+        result_MB: mb(probe.resultBytes),
+        peak_growth_MB: mb(probe.maxRssBytes - probe.rssBeforeBytes),
+        rss_before_MB: mb(probe.rssBeforeBytes),
+      },
+    });
 
     // 5. and 6. writes into the stored partitions: a replacement (staged, then swapped in) and an
     // upsert (read, merge, staged, swapped in) of the same rows (docs/safety.md).
@@ -429,6 +451,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
       });
     }
     report(results, before, after, limit, log);
+    for (const t of queryTargets(results, partitionObjects)) log(`${t.pass ? "PASS" : "FAIL"} ${t.line}`);
     if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify(results, null, 2)}\n`);
     return results;
   } finally {

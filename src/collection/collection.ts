@@ -50,6 +50,7 @@ import type {
   RowSelection,
 } from "./options.js";
 import { readImmutables, readPartition, readPartitionRows, selectPaths } from "./partition-io.js";
+import { readPartitionsInto } from "./read-into.js";
 import {
   describePending,
   type RecoveryReport,
@@ -171,7 +172,8 @@ export class Collection {
   }
 
   /**
-   * Opens a collection (reads `_zcollection.json` only; docs/behaviour.md §8.2).
+   * Opens a collection (reads `_zcollection.json`, and in "rw" mode completes what a
+   * crashed writer left; docs/behaviour.md §8.2).
    *
    * @throws TypeError for a mode other than "r"/"rw" (before any I/O);
    *   CollectionNotFoundError when there is no `_zcollection.json`;
@@ -447,6 +449,11 @@ export class Collection {
    * value there. Partitions listed but not published (an interrupted write
    * seen through a stale catalog) are skipped.
    *
+   * Each partition decodes straight into its rows of the result (no second
+   * copy; see ./read-into.ts): under Node with the codec workers, the
+   * result's large numeric arrays live in SharedArrayBuffers, which
+   * `postMessage` shares instead of copying (`.slice()` for a private copy).
+   *
    * With `rows` (what `Indexer.lookup` returns), only those partitions and
    * only those rows are read, fetching only the chunks that hold them (see
    * {@link ReadOptions.rows}).
@@ -463,17 +470,30 @@ export class Collection {
     const { paths } = plan;
     if (paths.length === 0) return null;
     let done = 0;
-    const parts = await mapConcurrent(
-      paths,
-      config.partitionConcurrency(),
-      async (path) => {
-        const ds = await this.#readOne(path, { ...plan, immutables: [] }, opts.signal);
-        done += 1;
-        opts.onProgress?.({ done, total: paths.length, partition: path });
-        return ds;
-      },
-      opts.signal,
-    );
+    const progress = (path: string) => {
+      done += 1;
+      opts.onProgress?.({ done, total: paths.length, partition: path });
+    };
+    // Without `rows`, every partition decodes straight into its rows of the result (./read-into.ts).
+    const parts =
+      plan.rows === undefined
+        ? await readPartitionsInto(this.store, this.schema, this.dimension, paths, plan.wanted, {
+            concurrency: config.partitionConcurrency(),
+            onPartition: progress,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          })
+        : await mapConcurrent(
+            paths,
+            config.partitionConcurrency(),
+            async (path) => {
+              const ds = await this.#readOne(path, { ...plan, immutables: [] }, opts.signal);
+              progress(path);
+              return ds;
+            },
+            opts.signal,
+          );
+    // Aborted after the last read began: reject all the same, as the signal asked.
+    opts.signal?.throwIfAborted();
     const loaded = parts.filter((p): p is Dataset => p !== undefined);
     this.#warnMissing(
       paths.filter((_, i) => parts[i] === undefined),

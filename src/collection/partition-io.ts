@@ -16,7 +16,7 @@
 import { Dataset } from "../data/dataset.js";
 import type { Group } from "../data/group.js";
 import { Variable } from "../data/variable.js";
-import { type DType, isBigIntDType } from "../dtype.js";
+import { type AnyStorage, type DType, isBigIntDType } from "../dtype.js";
 import { SchemaError } from "../errors.js";
 import { castChecked, NDArray } from "../ndarray.js";
 import type { PartitionKey } from "../partitioning/index.js";
@@ -25,6 +25,7 @@ import type { Store } from "../store/store.js";
 import { joinPath } from "../store/store.js";
 import { mapConcurrent } from "../util/concurrency.js";
 import {
+  type ArrayMetadata,
   encodeGroupMetadata,
   ensureParentGroups,
   metadataKey,
@@ -223,13 +224,62 @@ export async function readPartition(
   path: string,
   schema: DatasetSchema,
   paths: ReadonlySet<string>,
-  opts: PartitionIOOptions = {},
+  opts: ReadPartitionOptions = {},
 ): Promise<Dataset | undefined> {
+  const layout = opts.layout ?? (await readPartitionLayout(store, path, schema, paths, opts));
+  if (layout === undefined) return undefined;
+  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const loaded = await readVariables(store, path, wanted, opts, undefined, layout.arrays, opts.into);
+  return buildDataset(schema, loaded, layout.attrs);
+}
+
+/** Options of {@link readPartition}. */
+export interface ReadPartitionOptions extends PartitionIOOptions {
+  /** The partition's layout when already read ({@link readPartitionLayout}): no document is read again. */
+  layout?: PartitionLayout;
+  /**
+   * Storage each variable (by path) is read into instead of new storage:
+   * exactly its stored size, of its stored data type (see `readArray`'s
+   * `into`). Variables not named here get new storage.
+   */
+  into?: ReadonlyMap<string, AnyStorage>;
+}
+
+/** A partition's documents: the group's attributes and the metadata of its stored arrays, by variable path. */
+export interface PartitionLayout {
+  readonly attrs: Readonly<Record<string, unknown>>;
+  /** The wanted variables stored in the partition (absent ones are not keys). */
+  readonly arrays: ReadonlyMap<string, ArrayMetadata>;
+}
+
+/**
+ * Reads the group document of the partition at `path` and the `zarr.json`
+ * of each non-immutable schema variable in `paths` (one GET each, as
+ * {@link readPartition} would): enough to size every array before reading
+ * any chunk.
+ *
+ * @returns `undefined` when the partition group is not published.
+ */
+export async function readPartitionLayout(
+  store: Store,
+  path: string,
+  schema: DatasetSchema,
+  paths: ReadonlySet<string>,
+  opts: PartitionIOOptions = {},
+): Promise<PartitionLayout | undefined> {
   const group = await readGroup(store, path);
   if (group === undefined) return undefined;
+  const signal = opts.signal;
   const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
-  const loaded = await readVariables(store, path, wanted, opts);
-  return buildDataset(schema, loaded, group.attributes);
+  const metas = await mapConcurrent(
+    wanted,
+    opts.concurrency ?? 8,
+    async ([p]) => [p, await readArrayMetadata(store, joinPath(path, p), signal ? { signal } : {})] as const,
+    signal,
+  );
+  const arrays = new Map<string, ArrayMetadata>();
+  for (const [p, meta] of metas) if (meta !== undefined) arrays.set(p, meta);
+  return { attrs: group.attributes, arrays };
 }
 
 /**
@@ -267,7 +317,9 @@ export async function readPartitionRows(
 /**
  * Reads the arrays of `variables` below `prefix`; missing arrays are left
  * out. With `rows`, the arrays spanning `rows.dimension` (by their stored
- * dimension names, else the schema's) hold only those rows.
+ * dimension names, else the schema's) hold only those rows. With `known`,
+ * the arrays' metadata comes from there (absent = not stored) instead of
+ * the store; with `into`, a variable named there is read into that storage.
  */
 async function readVariables(
   store: Store,
@@ -275,6 +327,8 @@ async function readVariables(
   variables: ReadonlyArray<[string, VariableSchema]>,
   opts: PartitionIOOptions,
   rows?: { dimension: string; ranges: readonly RowRange[] },
+  known?: ReadonlyMap<string, ArrayMetadata>,
+  into?: ReadonlyMap<string, AnyStorage>,
 ): Promise<Array<[string, VariableSchema, NDArray]>> {
   const signal = opts.signal;
   const arrays = await mapConcurrent(
@@ -282,9 +336,17 @@ async function readVariables(
     opts.concurrency ?? 8,
     async ([p, vs]) => {
       const arrayPath = joinPath(prefix, p);
-      const metadata = await readArrayMetadata(store, arrayPath, signal ? { signal } : {});
+      const metadata =
+        known === undefined
+          ? await readArrayMetadata(store, arrayPath, signal ? { signal } : {})
+          : known.get(p);
       if (metadata === undefined) return undefined;
-      const read = { metadata, ...(signal ? { signal } : {}) };
+      const target = rows === undefined ? into?.get(p) : undefined;
+      const read = {
+        metadata,
+        ...(signal ? { signal } : {}),
+        ...(target === undefined ? {} : { into: target }),
+      };
       const axis =
         rows === undefined ? -1 : (metadata.dimensionNames ?? vs.dimensions).indexOf(rows.dimension);
       const data =

@@ -5,8 +5,12 @@
  * @module
  */
 
-import type { Session as IcechunkSession, ReadonlySessionOptions } from "@earthmover/icechunk";
-import type { Repository, Storage } from "@earthmover/icechunk";
+import type {
+  Session as IcechunkSession,
+  ReadonlySessionOptions,
+  Repository,
+  Storage,
+} from "@earthmover/icechunk";
 import { StoreError } from "../errors.js";
 import { keyOfMetaName, META_ROOT, metaKeyFor } from "./icechunk-keys.js";
 import { loadIcechunkBinding } from "./icechunk-lazy.js";

@@ -1,44 +1,46 @@
 /**
  * The along-track fast path of `readArray` (./read.ts): an array chunked
  * along its first dimension only, read whole along every other one, is
- * fetched entirely and then decoded in one worker-pool task that also
- * allocates the output ({@link decodeFrames}). The calling thread neither decodes nor
- * copies, so arrays read concurrently (the partitions of a query) decode on
- * every core. Any other read goes chunk by chunk in ./read.ts.
+ * decoded by the codec workers straight into its output (in shared memory),
+ * in batches of chunks handed over as they arrive (./decode-batches.ts).
+ * The calling thread neither decodes nor copies, so arrays read at once
+ * (the partitions of a query) decode on every core, and the encoded bytes
+ * held at once stay within the process-wide read budget. Any other read
+ * goes chunk by chunk in ./read.ts.
  *
  * @module
  */
 
 import type { CodecDescriptor } from "../codecs/index.js";
 import { get as getConfig } from "../config.js";
-import { type AnyStorage, itemSize, storageConstructor } from "../dtype.js";
+import { type AnyStorage, allocate, allocateShared, itemSize, storageBytes } from "../dtype.js";
 import { shapeSize } from "../ndarray.js";
 import { joinPath, type Store } from "../store/store.js";
 import { createLimiter, mapConcurrent } from "../util/concurrency.js";
-import { decodeFrames, FRAMES_INLINE_BELOW_BYTES, type Frame } from "./compression/index.js";
+import { FRAMES_INLINE_BELOW_BYTES, framesUsePool } from "./compression/index.js";
 import { IS_NODE } from "./compression/runtime.js";
+import { DecodeBatches, type ObjectFrame } from "./decode-batches.js";
 import type { ArrayCodecs } from "./decoding.js";
 import { fillWith, storageValue } from "./grid.js";
 import { type ArrayMetadata, chunkKey } from "./metadata.js";
 import { chunksInBox, readShard, type ShardIndexCache } from "./shard-read.js";
 
-/** Largest read (decoded bytes) fetched whole before decoding: above, the compressed bytes would double the memory held. */
-const ROWS_AT_ONCE_MAX_BYTES = 512 * 1024 * 1024;
+/** Decoded bytes of the largest batch of chunks handed to a worker at once. */
+const BATCH_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads an array chunked along its first dimension only — chunks (and
  * shards) and the selection whole along every other dimension, byte codecs
- * over `bytes` in host order: along-track data — by fetching all its chunks,
- * then decoding them in one task ({@link decodeFrames}). With the worker
- * pool that task runs on a worker, which also allocates the output and moves
- * it back: the calling thread neither decodes nor copies, and arrays read
- * concurrently (the partitions of a query) decode on every core.
+ * over `bytes` in host order: along-track data — with the codec workers
+ * decoding batches of its chunks straight into the output as they arrive.
+ *
+ * With `into` (storage of exactly the selection's size, e.g. a view on a
+ * query's output) the rows are decoded there; otherwise into new storage
+ * in a SharedArrayBuffer (several workers write into it at once).
  *
  * @returns `undefined`, having read nothing, for another layout, a read
- *   below `FRAMES_INLINE_BELOW_BYTES` or above {@link ROWS_AT_ONCE_MAX_BYTES},
- *   or without a pool (`codec.workers` < 2): the chunk-by-chunk path, which
- *   decodes as the bytes arrive, is as good then (and holds only the chunks
- *   in flight, not all the compressed bytes of the read).
+ *   below `FRAMES_INLINE_BELOW_BYTES`, or without a pool (`codec.workers`
+ *   < 2): the chunk-by-chunk path is as good then.
  */
 export async function readRows(
   store: Store,
@@ -50,6 +52,7 @@ export async function readRows(
   limit: number,
   signal: AbortSignal | undefined,
   indexes: ShardIndexCache | undefined,
+  into?: AnyStorage,
 ): Promise<AnyStorage | undefined> {
   const { shape, dtype } = meta;
   const n = shape.length;
@@ -66,23 +69,22 @@ export async function readRows(
   const rowBytes = rowElements * size;
   const [a, b] = sel[0] as readonly [number, number];
   const outBytes = (b - a) * rowBytes;
-  if (outBytes < FRAMES_INLINE_BELOW_BYTES || outBytes > ROWS_AT_ONCE_MAX_BYTES) return undefined;
+  if (outBytes < FRAMES_INLINE_BELOW_BYTES) return undefined;
 
-  const sources: Uint8Array[] = [];
-  const sourceIndex = new Map<Uint8Array, number>();
-  const frames: Frame[] = [];
+  // With the pool, a new output goes in shared memory: workers decode straight into it, at once.
+  const out =
+    into ??
+    (framesUsePool(outBytes)
+      ? allocateShared(dtype, (b - a) * rowElements)
+      : allocate(dtype, (b - a) * rowElements));
   const chunkRows = inner[0] as number;
-  const add = (source: Uint8Array, offset: number, length: number, first: number, key: string) => {
-    let s = sourceIndex.get(source);
-    if (s === undefined) {
-      s = sources.length;
-      sources.push(source);
-      sourceIndex.set(source, s);
-    }
+  const placed: Array<readonly [number, number]> = [];
+  const frameOf = (source: Uint8Array, offset: number, length: number, first: number, key: string) => {
     const lo = Math.max(first, a);
     const hi = Math.min(first + chunkRows, b);
-    frames.push({
-      source: s,
+    placed.push([(lo - a) * rowBytes, (hi - a) * rowBytes]);
+    return {
+      source,
       offset,
       length,
       size: chunkRows * rowBytes,
@@ -90,56 +92,73 @@ export async function readRows(
       to: (hi - first) * rowBytes,
       at: (lo - a) * rowBytes,
       key,
-    });
+    };
   };
   const coords = chunksInBox(sel, grid);
   const getOpts = signal === undefined ? {} : { signal };
-  if (codecs.kind === "plain") {
-    await mapConcurrent(
-      coords,
-      limit,
-      async (c) => {
-        const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
-        const bytes = await store.readBytes(chunkPath, getOpts);
-        if (bytes !== undefined) add(bytes, 0, bytes.length, (c[0] as number) * chunkRows, chunkPath);
-      },
-      signal,
-    );
-  } else {
-    const sharding = codecs.sharding;
-    const limiter = createLimiter(limit);
-    await mapConcurrent(
-      coords,
-      Math.max(2, Math.ceil(limit / 2)),
-      async (sc) => {
-        const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
-        const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
-        await readShard(
-          store,
-          { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes },
-          async (chunkBytes, origin, source, offset) =>
-            add(source, offset, chunkBytes.length, origin[0] as number, shardPath),
-        );
-      },
-      signal,
-    );
-  }
-  // Store reads return fresh bytes: hand them over.
-  const bytes = await decodeFrames(rawChain, sources, frames, outBytes, {
+  const workers = Math.floor(getConfig("codec.workers"));
+  const batches = new DecodeBatches({
+    chain: rawChain,
+    out: storageBytes(out as Exclude<AnyStorage, string[]>),
     itemSize: size,
-    transfer: true,
+    // About one batch per worker, each worth a hop to a worker and not so large that it waits long.
+    batchBytes: Math.min(BATCH_MAX_BYTES, Math.max(FRAMES_INLINE_BELOW_BYTES, Math.ceil(outBytes / workers))),
+    // One object read alone (one shard): split between the workers.
+    maxTasks: coords.length === 1 ? workers : 1,
     ...(signal === undefined ? {} : { signal }),
   });
-  const Ctor = storageConstructor(dtype) as unknown as new (
-    b: ArrayBuffer,
-    o: number,
-    n: number,
-  ) => AnyStorage;
-  const out = new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, (b - a) * rowElements);
-  // Rows of missing chunks are zero: set them to the fill value unless that is zero too.
+  /** Rows of the selection in the object starting at row `origin` with `extent` rows, as bytes. */
+  const bytesIn = (origin: number, extent: number) =>
+    Math.max(0, Math.min(origin + extent, b) - Math.max(origin, a)) * rowBytes;
+  try {
+    if (codecs.kind === "plain") {
+      await mapConcurrent(
+        coords,
+        limit,
+        async (c) => {
+          const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
+          const first = (c[0] as number) * chunkRows;
+          await batches.read(bytesIn(first, chunkRows), async () => {
+            const bytes = await store.readBytes(chunkPath, getOpts);
+            return bytes === undefined ? [] : [frameOf(bytes, 0, bytes.length, first, chunkPath)];
+          });
+        },
+        signal,
+      );
+    } else {
+      const sharding = codecs.sharding;
+      const limiter = createLimiter(limit);
+      await mapConcurrent(
+        coords,
+        Math.max(2, Math.ceil(limit / 2)),
+        async (sc) => {
+          const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
+          const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
+          await batches.read(bytesIn(shardOrigin[0] as number, grid[0] as number), async () => {
+            const frames: ObjectFrame[] = [];
+            await readShard(
+              store,
+              { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes },
+              async (chunkBytes, origin, source, offset) => {
+                frames.push(frameOf(source, offset, chunkBytes.length, origin[0] as number, shardPath));
+              },
+            );
+            return frames;
+          });
+        },
+        signal,
+      );
+    }
+  } catch (err) {
+    // Let the batches already handed over finish writing before the caller sees the failure.
+    await batches.settle();
+    throw err;
+  }
+  await batches.finish();
+  // Rows of missing chunks are left as they were (zero in new memory): set them to the fill value.
   const zero = storageValue(meta.fillValue, dtype);
-  if (!((zero === 0 || zero === 0n) && !Object.is(zero, -0))) {
-    const covered = frames.map((f) => [f.at, f.at + f.to - f.from] as const).sort((x, y) => x[0] - y[0]);
+  if (into !== undefined || !((zero === 0 || zero === 0n) && !Object.is(zero, -0))) {
+    const covered = placed.sort((x, y) => x[0] - y[0]);
     let at = 0;
     for (const [lo, hi] of [...covered, [outBytes, outBytes] as const]) {
       if (lo > at)

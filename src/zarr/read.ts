@@ -21,7 +21,16 @@
  */
 
 import { get as getConfig } from "../config.js";
-import { type AnyStorage, allocate, type DType, isDatetime, isTimedelta, itemSize, NAT } from "../dtype.js";
+import {
+  type AnyStorage,
+  allocate,
+  type DType,
+  isDatetime,
+  isTimedelta,
+  itemSize,
+  NAT,
+  storageConstructor,
+} from "../dtype.js";
 import { CodecError, SchemaError, StoreError } from "../errors.js";
 import { NDArray, shapeSize } from "../ndarray.js";
 import { joinPath, type Store } from "../store/store.js";
@@ -51,6 +60,14 @@ export interface ReadArrayOptions {
    * one fetched is added. Default: none shared.
    */
   shardIndexes?: ShardIndexCache;
+  /**
+   * Storage to read into instead of new storage: exactly as many elements
+   * as the selection, of the array's data type (a typed array; e.g. the
+   * rows of a query's output that this array fills). The result wraps it.
+   * Default: new storage (in shared memory when the codec pool decodes an
+   * along-track read: see ./read-rows.ts).
+   */
+  into?: AnyStorage;
   signal?: AbortSignal;
 }
 
@@ -129,7 +146,8 @@ function checkReadable(
  *
  * @throws StoreError naming the key when the array does not exist;
  *   CodecError naming the key for an invalid `zarr.json`, an unsupported
- *   data type or codec, or a corrupted chunk, shard or index.
+ *   data type or codec, or a corrupted chunk, shard or index; RangeError
+ *   for an `into` of another length or element type than the selection's.
  */
 export async function readArray(store: Store, path: string, opts: ReadArrayOptions = {}): Promise<NDArray> {
   const signal = opts.signal;
@@ -145,9 +163,27 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   checkReadable(path, key, outShape, meta.chunkShape, dtype);
   const limit = opts.concurrency ?? defaultConcurrency();
   const rawChain = rawByteChain(chunkCodecs(meta), dtype);
-  const rows = await readRows(store, path, meta, codecs, sel, rawChain, limit, signal, opts.shardIndexes);
+  const into = opts.into;
+  const intoKind = dtype === "string" ? Array.isArray(into) : into?.constructor === storageConstructor(dtype);
+  if (into !== undefined && (into.length !== shapeSize(outShape) || !intoKind)) {
+    throw new RangeError(
+      `readArray('${path}'): output of ${into.length} elements for a selection of [${outShape.join(", ")}] (${dtype})`,
+    );
+  }
+  const rows = await readRows(
+    store,
+    path,
+    meta,
+    codecs,
+    sel,
+    rawChain,
+    limit,
+    signal,
+    opts.shardIndexes,
+    into,
+  );
   if (rows !== undefined) return finishRead(meta, outShape, rows);
-  const out = allocate(dtype, shapeSize(outShape));
+  const out = into ?? allocate(dtype, shapeSize(outShape));
   fillWith(out, dtype, meta.fillValue, true);
   const size = itemSize(dtype);
   const outStrides = outShape.map((_, d) => outShape.slice(d + 1).reduce((a, b) => a * b, 1));

@@ -15,6 +15,7 @@ const SCENARIOS = [
   "open_collection_cold",
   "query_one_partition_full",
   "query_full",
+  "query_full_fresh_process",
   "insert_replace_existing",
   "insert_upsert_existing",
   "machine_limit_insert",
@@ -118,6 +119,22 @@ describe("runBench", () => {
     // The report names the scenarios and the limit definitions.
     assert.ok(lines.some((l) => l.includes("insert = 1/(1/compress + ratio/write)")));
     assert.ok(lines.some((l) => l.startsWith("query_full ")));
+    // The same full query in a process of its own: same rows and requests, its peak memory.
+    const fresh = get("query_full_fresh_process");
+    assert.equal(fresh.extra.rows, 1500);
+    assert.equal(fresh.counts.get, get("query_full").counts.get);
+    assert.ok((fresh.extra.peak_growth_MB as number) >= 0);
+    assert.ok((fresh.extra.result_MB as number) > 0);
+    // The read targets, as PASS/FAIL lines: one GET per object of the partition (group, 2 arrays, 2 chunks).
+    assert.ok(
+      lines.some((l) => /^(PASS|FAIL) query_full \(own process\): [\d.]+x the machine limit/.test(l)),
+    );
+    assert.ok(lines.some((l) => /^(PASS|FAIL) query_full peak memory: /.test(l)));
+    assert.ok(
+      lines.includes(
+        "PASS query_one_partition_full: 5 GETs for a partition of 5 objects (target: one GET each: group document, array documents, shards or chunks)",
+      ),
+    );
     // The collection stays in a store the caller named, with its partitions.
     assert.deepEqual(await (await openCollection(store)).partitions(), [
       "year=2024/month=01",

@@ -293,6 +293,7 @@ describe("bench", () => {
         "open_collection_cold",
         "query_one_partition_full",
         "query_full",
+        "query_full_fresh_process",
         "insert_replace_existing",
         "insert_upsert_existing",
         "machine_limit_insert",

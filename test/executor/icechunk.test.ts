@@ -12,8 +12,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Collection, createCollection, openCollection } from "../../src/collection/index.js";
 import { JOB_BRANCH_PREFIX } from "../../src/collection/icechunk-job.js";
+import { type Collection, createCollection, openCollection } from "../../src/collection/index.js";
 import { Dataset } from "../../src/data/index.js";
 import { datetime64 } from "../../src/dtype.js";
 import { ConflictError } from "../../src/errors.js";
@@ -135,10 +135,7 @@ describe("executor on Icechunk: job branch, one move of the collection's branch"
     const before = v(await col.query());
     const other = await openCollection(url(), { mode: "rw" });
     const flag = join(dir, "go");
-    const job = col.update(
-      { module: FNS, export: "addOneToVAfter", args: [flag] },
-      { executor: redis.url },
-    );
+    const job = col.update({ module: FNS, export: "addOneToVAfter", args: [flag] }, { executor: redis.url });
     const refused = assert.rejects(
       job,
       (e: unknown) =>

@@ -341,8 +341,7 @@ describe("insert with an executor", { concurrency: 2 }, () => {
       await assert.rejects(
         ice.insert(rows(ice.schema, 0, 2, 600, 0), { executor: "in-process" }),
         (e: unknown) =>
-          e instanceof StoreError &&
-          /an executor needs a writable Icechunk branch/.test(e.message),
+          e instanceof StoreError && /an executor needs a writable Icechunk branch/.test(e.message),
       );
       assert.deepEqual(await store.list(""), before);
     });

@@ -43,7 +43,7 @@ async function written(
 const pooled = <T>(fn: () => Promise<T>) => override({ "codec.workers": 2 }, fn);
 const inline = <T>(fn: () => Promise<T>) => override({ "codec.workers": 0 }, fn);
 
-describe("reading row-chunked arrays in one task", () => {
+describe("reading row-chunked arrays in batches on the codec workers", () => {
   assert.ok(ROWS * WIDTH * 4 >= FRAMES_INLINE_BELOW_BYTES);
   const zstdCrc = new CodecStack({
     arrayToBytes: { name: "bytes" },
@@ -56,7 +56,7 @@ describe("reading row-chunked arrays in one task", () => {
     ["sharded zstd + crc32c", { chunks: 100, shards: 800 }, zstdCrc],
     ["unsharded gzip", { chunks: 512 }, gzip],
   ] as const) {
-    it(`${name}: one pool task per read, the same rows as on the calling thread`, async () => {
+    it(`${name}: a pool task per batch of chunks (at most one per worker), the same rows as on the calling thread`, async () => {
       const { store, data } = await written(layout, codecs);
       for (const sel of [null, [0, ROWS], [1, ROWS - 1], [700, 2600], [2999, 3000]] as const) {
         const selection = sel === null ? undefined : [[sel[0], sel[1]] as [number, number], null];
@@ -66,7 +66,10 @@ describe("reading row-chunked arrays in one task", () => {
         const tasks = (poolStats()?.completed ?? 0) - before;
         assert.deepEqual(got.shape, [b - a, WIDTH]);
         assert.deepEqual(got.data, data.subarray(a * WIDTH, b * WIDTH), JSON.stringify(sel));
-        if ((b - a) * WIDTH * 4 >= FRAMES_INLINE_BELOW_BYTES) assert.equal(tasks, 1, `one task for ${sel}`);
+        if ((b - a) * WIDTH * 4 >= FRAMES_INLINE_BELOW_BYTES) {
+          // Chunks travel to the workers in batches of about the read's size / 2 workers, not one by one.
+          assert.ok(tasks >= 1 && tasks <= 2, `${tasks} tasks for ${sel}`);
+        }
         const same = await inline(() => readArray(store, "a", selection ? { selection } : {}));
         assert.deepEqual(same.data, got.data);
       }

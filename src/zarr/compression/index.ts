@@ -39,6 +39,7 @@ import {
 } from "./codecs.js";
 import { crc32c as crc32cImpl } from "./crc32c.js";
 import { IS_NODE, importNodeOnly } from "./runtime.js";
+import type { FrameRef } from "./worker.js";
 import { type ZstdBackendName, zstdCompressBound, zstdFrameHeader } from "./zstd.js";
 
 export { type ZstdBackendName, zstdBackendName } from "./zstd.js";
@@ -302,30 +303,62 @@ export interface Frame extends FramePlacement {
 /** Frames smaller in total than this (decoded bytes) are decoded on the calling thread. */
 export const FRAMES_INLINE_BELOW_BYTES = 1024 * 1024;
 
+/** Decoded bytes below which splitting frames between workers costs more than it saves. */
+const SPLIT_MIN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether decoding `outBytes` would go to the worker pool (Node,
+ * `codec.workers` >= 2, pool not broken, at least
+ * {@link FRAMES_INLINE_BELOW_BYTES}): then an output in shared memory lets
+ * several workers decode straight into it (see {@link decodeFrames}).
+ */
+export function framesUsePool(outBytes: number): boolean {
+  return (
+    IS_NODE &&
+    !poolBroken &&
+    Math.floor(getConfig("codec.workers")) >= 2 &&
+    outBytes >= FRAMES_INLINE_BELOW_BYTES
+  );
+}
+
 /**
  * Decodes `frames` of one bytes_to_bytes chain, held in `sources` (objects
- * or ranges as read from a store), into one new buffer of `outBytes` (zero
- * where no frame goes): the output of a whole array read at once. With the
- * worker pool enabled (Node, `codec.workers` >= 2) and at least
- * {@link FRAMES_INLINE_BELOW_BYTES} to decode, one worker does it all —
- * decoding, and the page faults of the new buffer — and moves the buffer
- * back: the calling thread neither decodes nor copies, so arrays read at
- * once decode on several cores. Otherwise the frames are decoded on the
- * calling thread (zstd straight into place). With `ctx.transfer`, sources
- * that are whole buffers (or scratch memory) go to the worker without a
- * copy and are detached: pass only bytes nothing else uses.
+ * or ranges as read from a store), into `ctx.into` when given (exactly
+ * `outBytes` long; left untouched where no frame goes) or into one new
+ * buffer of `outBytes` (zero where no frame goes): the output of a whole
+ * array read at once.
+ *
+ * With the worker pool enabled (Node, `codec.workers` >= 2) and at least
+ * {@link FRAMES_INLINE_BELOW_BYTES} to decode, workers do it all — decoding,
+ * and the page faults of the output — so that the calling thread neither
+ * decodes nor copies and arrays read at once decode on several cores:
+ * - `ctx.into` in a SharedArrayBuffer: the frames are split between up to
+ *   `codec.workers` tasks (and `ctx.maxTasks`; by source, else by copying
+ *   each task's bytes of a shared source), each decoding its frames in
+ *   place;
+ * - otherwise one task decodes into a new buffer it moves back (copied into
+ *   `ctx.into` when given).
+ * Without the pool the frames are decoded on the calling thread (zstd
+ * straight into place). With `ctx.transfer`, sources that are whole buffers
+ * (or scratch memory) go to the workers without a copy and are detached:
+ * pass only bytes nothing else uses.
  *
  * @throws CodecError naming the failing frame's key and codec, also when a
- *   frame decodes to another size than `size`.
+ *   frame decodes to another size than `size`; RangeError when `ctx.into`
+ *   is not `outBytes` long.
  */
 export async function decodeFrames(
   codecs: readonly CodecDescriptor[],
   sources: readonly Uint8Array[],
   frames: readonly Frame[],
   outBytes: number,
-  ctx: { itemSize: number; signal?: AbortSignal; transfer?: boolean },
+  ctx: { itemSize: number; signal?: AbortSignal; transfer?: boolean; into?: Uint8Array; maxTasks?: number },
 ): Promise<Uint8Array> {
   const first = { key: frames[0]?.key ?? "", itemSize: ctx.itemSize };
+  const into = ctx.into;
+  if (into !== undefined && into.length !== outBytes) {
+    throw new RangeError(`decodeFrames: output of ${into.length} bytes for ${outBytes} decoded bytes`);
+  }
   const chain = parseChain(codecs, first);
   checkAborted(ctx.signal);
   const workers = Math.floor(getConfig("codec.workers"));
@@ -335,36 +368,54 @@ export async function decodeFrames(
       ? await loadPool()
       : null;
   if (pool !== null) {
-    const moved = sources.map((src) => transferable(src, ctx.transfer === true));
-    const refs = frames.map((f) => ({
-      buffer: f.source,
-      offset: (moved[f.source] as Uint8Array).byteOffset + f.offset,
-      length: f.length,
-      size: f.size,
-      from: f.from,
-      to: f.to,
-      at: f.at,
-    }));
-    const buffers = moved.map((m) => m.buffer as ArrayBuffer);
-    let outcome: Awaited<ReturnType<PoolModule["runFramesInPool"]>> | undefined;
+    const shared = into !== undefined && into.buffer instanceof SharedArrayBuffer ? into : undefined;
+    const tasks =
+      shared === undefined
+        ? [framesTask(sources, frames, ctx.transfer === true)]
+        : splitFrames(
+            sources,
+            frames,
+            Math.min(workers, Math.floor(decoded / SPLIT_MIN_BYTES), ctx.maxTasks ?? workers),
+            ctx.transfer === true,
+          );
+    const target =
+      shared === undefined
+        ? undefined
+        : { buffer: shared.buffer as SharedArrayBuffer, byteOffset: shared.byteOffset };
+    let outcomes: Awaited<ReturnType<PoolModule["runFramesInPool"]>>[] | undefined;
     try {
-      outcome = await pool.runFramesInPool(workers, chain, buffers, refs, outBytes, ctx.signal);
+      outcomes = await Promise.all(
+        tasks.map((t) =>
+          pool.runFramesInPool(workers, chain, t.buffers, t.refs, outBytes, ctx.signal, target),
+        ),
+      );
     } catch (err) {
       checkAborted(ctx.signal);
       // The pool itself failed: decode on this thread from now on, unless sources went with it.
       poolBroken = true;
       if (sources.some((src) => src.byteLength === 0)) throw toCodecError(err, first, "decode");
     }
-    if (outcome !== undefined && !outcome.ok) {
-      const f = outcome.failure;
-      const key = frames[f.frame ?? 0]?.key ?? first.key;
-      throw toCodecError(new StageError(f.codec, f.op, f.message), { key, itemSize: ctx.itemSize }, "decode");
+    if (outcomes !== undefined) {
+      for (const [t, outcome] of outcomes.entries()) {
+        if (outcome.ok) continue;
+        const f = outcome.failure;
+        const key = frames[(tasks[t] as FramesTaskInput).frameIndex[f.frame ?? 0] ?? 0]?.key ?? first.key;
+        throw toCodecError(
+          new StageError(f.codec, f.op, f.message),
+          { key, itemSize: ctx.itemSize },
+          "decode",
+        );
+      }
+      // The sources come back too; whole objects and shards are not chunk-sized
+      // scratch memory, so they are left to the garbage collector.
+      if (shared !== undefined) return shared;
+      const data = (outcomes[0] as { data: Uint8Array }).data;
+      if (into === undefined) return data;
+      into.set(data);
+      return into;
     }
-    // The sources come back too; whole objects and shards are not chunk-sized
-    // scratch memory, so they are left to the garbage collector.
-    if (outcome !== undefined) return outcome.data;
   }
-  const out = new Uint8Array(outBytes);
+  const out = into ?? new Uint8Array(outBytes);
   for (const f of frames) {
     checkAborted(ctx.signal);
     const data = (sources[f.source] as Uint8Array).subarray(f.offset, f.offset + f.length);
@@ -375,6 +426,110 @@ export async function decodeFrames(
     }
   }
   return out;
+}
+
+/** One pool task of {@link decodeFrames}: its buffers (transferred), frame references, and their indexes in the call's frames. */
+interface FramesTaskInput {
+  readonly buffers: ArrayBuffer[];
+  readonly refs: FrameRef[];
+  readonly frameIndex: number[];
+}
+
+/** All `frames` as one task. */
+function framesTask(
+  sources: readonly Uint8Array[],
+  frames: readonly Frame[],
+  transfer: boolean,
+): FramesTaskInput {
+  const moved = sources.map((src) => transferable(src, transfer));
+  return {
+    buffers: moved.map((m) => m.buffer as ArrayBuffer),
+    refs: frames.map((f) => ({
+      buffer: f.source,
+      offset: (moved[f.source] as Uint8Array).byteOffset + f.offset,
+      length: f.length,
+      size: f.size,
+      from: f.from,
+      to: f.to,
+      at: f.at,
+    })),
+    frameIndex: frames.map((_, i) => i),
+  };
+}
+
+/**
+ * `frames` split into at most `parts` tasks of about the same decoded size,
+ * in source order. A source all of whose frames fall in one task goes to it
+ * as {@link transferable} makes it; a source shared by several tasks is
+ * copied, each task getting the byte span of its own frames.
+ */
+function splitFrames(
+  sources: readonly Uint8Array[],
+  frames: readonly Frame[],
+  parts: number,
+  transfer: boolean,
+): FramesTaskInput[] {
+  if (parts < 2 || frames.length < 2) return [framesTask(sources, frames, transfer)];
+  const order = frames
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const fa = frames[a] as Frame;
+      const fb = frames[b] as Frame;
+      return fa.source - fb.source || fa.offset - fb.offset;
+    });
+  const total = frames.reduce((n, f) => n + f.to - f.from, 0);
+  const groups: number[][] = [[]];
+  let filled = 0;
+  for (const i of order) {
+    const f = frames[i] as Frame;
+    const group = groups[groups.length - 1] as number[];
+    if (group.length > 0 && groups.length < parts && filled >= (total * groups.length) / parts)
+      groups.push([i]);
+    else group.push(i);
+    filled += f.to - f.from;
+  }
+  const owners = new Map<number, Set<number>>();
+  groups.forEach((g, k) => {
+    for (const i of g) {
+      const s = (frames[i] as Frame).source;
+      owners.set(s, (owners.get(s) ?? new Set()).add(k));
+    }
+  });
+  return groups.map((g) => {
+    const buffers: ArrayBuffer[] = [];
+    const slot = new Map<number, { index: number; base: number }>();
+    const refs = g.map((i) => {
+      const f = frames[i] as Frame;
+      let place = slot.get(f.source);
+      if (place === undefined) {
+        const src = sources[f.source] as Uint8Array;
+        if ((owners.get(f.source) as Set<number>).size === 1) {
+          const moved = transferable(src, transfer);
+          place = { index: buffers.length, base: moved.byteOffset };
+          buffers.push(moved.buffer as ArrayBuffer);
+        } else {
+          const mine = g.map((j) => frames[j] as Frame).filter((h) => h.source === f.source);
+          const lo = Math.min(...mine.map((h) => h.offset));
+          const hi = Math.max(...mine.map((h) => h.offset + h.length));
+          const copy = takeBuffer(hi - lo);
+          copy.set(src.subarray(lo, hi));
+          place = { index: buffers.length, base: copy.byteOffset - lo };
+          buffers.push(copy.buffer as ArrayBuffer);
+        }
+        slot.set(f.source, place);
+      }
+      return {
+        buffer: place.index,
+        offset: place.base + f.offset,
+        length: f.length,
+        size: f.size,
+        from: f.from,
+        to: f.to,
+        at: f.at,
+      };
+    });
+    return { buffers, refs, frameIndex: g };
+  });
 }
 
 /** Synchronous CRC-32C (Castagnoli) of bytes, used for shard indexes (docs/format.md §6.4). */

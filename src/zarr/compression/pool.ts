@@ -105,8 +105,10 @@ export async function runInPool(
 
 /**
  * Decodes `frames` (views on `buffers`, which are transferred: detached
- * here) through `chain` into one new buffer of `outBytes` in a worker; the
- * buffers come back as `spares`. A failure names the frame's index.
+ * here) through `chain` in a worker, into one new buffer of `outBytes`, or
+ * into `target` (shared memory, written in place: the outcome's `data` is
+ * then empty and `inTarget` true); the buffers come back as `spares`. A
+ * failure names the frame's index.
  *
  * @throws whatever piscina throws when the pool itself fails.
  */
@@ -117,18 +119,18 @@ export async function runFramesInPool(
   frames: readonly FrameRef[],
   outBytes: number,
   signal: AbortSignal | undefined,
+  target?: FramesTask["target"],
 ): Promise<PoolOutcome> {
   const zstd = forcedZstdBackend();
-  const task: FramesTask =
-    zstd === undefined
-      ? { op: "frames", chain, buffers, frames, outBytes }
-      : { op: "frames", chain, buffers, frames, outBytes, zstd };
+  const base: FramesTask = { op: "frames", chain, buffers, frames, outBytes };
+  const withTarget: FramesTask = target === undefined ? base : { ...base, target };
+  const task: FramesTask = zstd === undefined ? withTarget : { ...withTarget, zstd };
   const result = (await getPool(threads).run(task, {
     transferList: [...buffers],
     signal: signal ?? null,
   })) as PoolResult | PoolFailure;
   if ("failed" in result) return { ok: false, failure: result };
-  return { ok: true, data: result.data, spares: result.spares, inTarget: false };
+  return { ok: true, data: result.data, spares: result.spares, inTarget: result.inTarget };
 }
 
 /**

@@ -39,13 +39,22 @@ export interface FrameRef extends FramePlacement {
   readonly length: number;
 }
 
-/** Decode many frames of one chain into one new output buffer of `outBytes` (zero-filled where no frame goes). */
+/**
+ * Decode many frames of one chain into one new output buffer of `outBytes`
+ * (zero-filled where no frame goes), or straight into `target` when given.
+ */
 export interface FramesTask {
   readonly op: "frames";
   readonly chain: readonly ParsedCodec[];
   readonly buffers: readonly ArrayBuffer[];
   readonly frames: readonly FrameRef[];
   readonly outBytes: number;
+  /**
+   * Shared memory the frames are decoded into: `outBytes` bytes at
+   * `byteOffset` of `buffer` (the calling thread's output array, which
+   * several tasks fill at once, each its own frames). Nothing is moved back.
+   */
+  readonly target?: { readonly buffer: SharedArrayBuffer; readonly byteOffset: number };
   /** As {@link PoolTask.zstd}. */
   readonly zstd?: ZstdBackendName;
 }
@@ -93,7 +102,11 @@ function move(result: PoolResult, transfer: readonly ArrayBuffer[]): unknown {
 }
 
 async function runFrames(task: FramesTask): Promise<unknown> {
-  const out = new Uint8Array(task.outBytes);
+  const shared = task.target;
+  const out =
+    shared === undefined
+      ? new Uint8Array(task.outBytes)
+      : new Uint8Array(shared.buffer, shared.byteOffset, task.outBytes);
   for (const [i, f] of task.frames.entries()) {
     try {
       const data = new Uint8Array(task.buffers[f.buffer] as ArrayBuffer, f.offset, f.length);
@@ -103,7 +116,8 @@ async function runFrames(task: FramesTask): Promise<unknown> {
     }
   }
   const spares = task.buffers.filter((b) => b.byteLength > 0);
-  return move({ data: out, spares, inTarget: false }, [out.buffer, ...spares]);
+  if (shared !== undefined) return move({ data: new Uint8Array(0), spares, inTarget: true }, spares);
+  return move({ data: out, spares, inTarget: false }, [out.buffer as ArrayBuffer, ...spares]);
 }
 
 /**
