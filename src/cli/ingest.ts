@@ -34,6 +34,7 @@ import type { Collection } from "../collection/index.js";
 import { createCollection, openCollection } from "../collection/index.js";
 import * as config from "../config.js";
 import type { Dataset } from "../data/index.js";
+import { combineProductAttrs, SOURCE_PRODUCTS_ATTR } from "../data/product-attrs.js";
 import { isZCollectionError, StoreError } from "../errors.js";
 import type { Partitioning } from "../partitioning/index.js";
 import type { DatasetSchema } from "../schema/index.js";
@@ -142,6 +143,8 @@ async function planIngest(
     col === undefined ? {} : { axis: col.axis, partitioning: col.partitioning, schema: col.schema };
   let kept = 0;
   const planned: Planned[] = [];
+  // A new collection's root attributes: what every file agrees on, not the first file's orbit number.
+  const fileAttrs: Array<Readonly<Record<string, unknown>>> = [];
   for (const [i, file] of files.entries()) {
     progress.update({ done: i, total: files.length * 2, label: `reading ${basename(file)}` });
     try {
@@ -153,6 +156,7 @@ async function planIngest(
         known.axis = axis;
         known.schema = schema.withPartitionAxis(axis);
       }
+      if (col === undefined) fileAttrs.push(dataset.attrs);
       const checked = conform(dataset, known.schema as DatasetSchema);
       const bytes = checked.nbytes;
       const keep = kept + bytes <= (opts.keepBytes ?? KEEP_BYTES);
@@ -170,9 +174,13 @@ async function planIngest(
       throw naming(err, file);
     }
   }
+  const { [SOURCE_PRODUCTS_ATTR]: _products, ...agreed } = combineProductAttrs(...fileAttrs);
   return {
     files: planned,
-    schema: known.schema as DatasetSchema,
+    schema:
+      col === undefined
+        ? ((known.schema as DatasetSchema).copyWith({ attrs: agreed }) as DatasetSchema)
+        : col.schema,
     axis: known.axis as string,
     partitioning: known.partitioning as Partitioning,
   };

@@ -240,6 +240,9 @@ describe("two ASCAT orbits in one day partition", () => {
     assert.deepEqual(attrs, expected);
     assert.equal(attrs.orbit_number, undefined);
     assert.equal(rows, 3264);
+    // The new collection's own attributes: what both products agree on, no product list, no key.
+    const { source_products: _p, _zc_partition_key: _k, ...agreed } = expected;
+    assert.deepEqual((await openCollection(target)).schema.attrs, agreed);
   });
 
   it("the second orbit inserted into the stored partition by a later ingest: the same", async () => {
