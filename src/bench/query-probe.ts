@@ -10,12 +10,13 @@
  * that thread start-up is not counted: a long-lived process pays it once),
  * notes its resident set size, times one `query`, then reports as one JSON
  * line: seconds, store requests, the bytes of the result, the resident set
- * before the query and the process's peak (`maxRSS`).
+ * before the query and the process's peak.
  *
  * @module
  */
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openCollection } from "../collection/index.js";
 import type { Dataset } from "../data/dataset.js";
@@ -36,7 +37,7 @@ export interface QueryProbe {
   readonly rows: number;
   /** Resident set size just before the query, bytes. */
   readonly rssBeforeBytes: number;
-  /** Peak resident set size of the process, bytes (`process.resourceUsage().maxRSS`). */
+  /** Peak resident set size of the process, bytes (`VmHWM` on Linux). */
   readonly maxRssBytes: number;
 }
 
@@ -49,6 +50,23 @@ function resultBytes(ds: Dataset | null): number {
     if (typeof storage?.byteLength === "number") n += storage.byteLength;
   }
   return n;
+}
+
+/**
+ * The process's peak resident set size, bytes: `VmHWM` of /proc/self/status
+ * where there is one. Not `process.resourceUsage().maxRSS` there: Linux
+ * carries the parent's peak over `fork` + `exec` into it, so a child of the
+ * benchmark process would report the benchmark's own memory.
+ */
+function peakRss(): number {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kB = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kB !== undefined) return Number(kB) * 1024;
+  } catch {
+    // Not Linux: the resource usage is the best there is.
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 async function child(argv: string[]): Promise<void> {
@@ -69,7 +87,7 @@ async function child(argv: string[]): Promise<void> {
     resultBytes: resultBytes(ds),
     rows: first?.shape[0] ?? 0,
     rssBeforeBytes,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRss(),
   };
   process.stdout.write(`${JSON.stringify(probe)}\n`);
 }
