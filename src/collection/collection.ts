@@ -7,28 +7,19 @@
 
 import * as config from "../config.js";
 import { Dataset } from "../data/dataset.js";
-import { concatRows } from "../data/rows.js";
-import { CollectionExistsError, PartitionError, ReadOnlyError, SchemaError } from "../errors.js";
-import type { Executor, ExecutorOption, FunctionRef, Json } from "../executor/api.js";
+import { ReadOnlyError, SchemaError } from "../errors.js";
+import type { FunctionRef, Json } from "../executor/api.js";
 import { isFunctionRef } from "../executor/functions.js";
 import { resolve as resolveMerge } from "../merge/index.js";
-import type { NDArray } from "../ndarray.js";
-import { Catalog, catalogLines } from "../partitioning/catalog.js";
-import {
-  compileFilter,
-  type FilterInput,
-  keyToDict,
-  type Partitioning,
-  sortPaths,
-} from "../partitioning/index.js";
-import type { DatasetSchema, VariableSchema } from "../schema/index.js";
-import { openStore } from "../store/open.js";
+import { Catalog } from "../partitioning/catalog.js";
+import type { Partitioning } from "../partitioning/index.js";
+import type { DatasetSchema } from "../schema/index.js";
 import type { Store } from "../store/store.js";
-import { mapConcurrent } from "../util/concurrency.js";
-import { normalizeRowRanges } from "../zarr/index.js";
-import { attach, emitWarning, padMissing, withFillValues, withPartsAttrs } from "./assemble.js";
+import { withFillValues } from "./assemble.js";
 import { bindToSchema } from "./bind.js";
-import { CatalogReader, walkPartitions } from "./listing.js";
+import { isStore, storeAt, writeNewCollection } from "./create.js";
+import { variableList, withExecutor } from "./executor-run.js";
+import { walkPartitions } from "./listing.js";
 import {
   checkMissingVariables,
   dropPartitions,
@@ -47,18 +38,13 @@ import type {
   Progress,
   ReadOptions,
   RepairReport,
-  RowSelection,
 } from "./options.js";
-import { readImmutables, readPartition, readPartitionRows, selectPaths } from "./partition-io.js";
-import { readPartitionsInto } from "./read-into.js";
-import {
-  describePending,
-  type RecoveryReport,
-  recoverOperations,
-  removeOrphanStaging,
-  removeStaleLeases,
-} from "./recovery.js";
-import { ROOT_CONFIG_KEY, type RootConfig, readRootConfig, writeRootConfig } from "./root-config.js";
+import { PartitionLister } from "./partition-lister.js";
+import { iterateRead, mapRead, readConcatenated, readOne } from "./read-partitions.js";
+import { planRead, type ReadPlan } from "./read-plan.js";
+import { describePending, type RecoveryReport, recoverOperations } from "./recovery.js";
+import { repairAfterRecovery, rewriteCatalog } from "./repair.js";
+import { type RootConfig, readRootConfig } from "./root-config.js";
 import { type VerifyReport, verifyPartitions } from "./verify.js";
 
 export type {
@@ -73,22 +59,6 @@ export type {
   RepairReport,
   RowSelection,
 } from "./options.js";
-
-/** What a read (`query`, `iterate`, `map`, `update`) reads: partitions, variables, rows. */
-interface ReadPlan {
-  /** Partition paths to read, in natural key order. */
-  paths: string[];
-  /** Variable paths to read. */
-  wanted: Set<string>;
-  /** The immutable variables to attach. */
-  immutables: Array<[string, VariableSchema, NDArray]>;
-  /** With the `rows` option: the row ranges of each path (sorted, merged, not empty). */
-  rows: Map<string, Array<[number, number]>> | undefined;
-}
-
-function isStore(value: unknown): value is Store {
-  return typeof value === "object" && value !== null && typeof (value as Store).readBytes === "function";
-}
 
 /**
  * A partitioned collection. Create one with {@link createCollection}, open
@@ -108,23 +78,28 @@ export class Collection {
   /** Whether `_catalog/state.json` is maintained and used for listings. */
   readonly catalogEnabled: boolean;
   readonly #catalog: Catalog;
-  /** Reads partition paths (exactly as {@link partitioning} encodes keys) for listings. */
-  readonly #reader: CatalogReader;
-  /** Checksum of the last catalog found to list only partition paths (checked again when it changes). */
-  #trusted: string | undefined;
+  /** Lists the partitions (from the catalog when it is enabled and trusted, else by walking the store). */
+  readonly #lister: PartitionLister;
   /** The store options given when this collection was opened by URL (sent to executor workers). */
-  #storageOptions: Record<string, Json> | undefined;
+  readonly #storageOptions: Record<string, Json> | undefined;
 
-  private constructor(store: Store, root: RootConfig, readOnly: boolean) {
+  private constructor(
+    store: Store,
+    root: RootConfig,
+    readOnly: boolean,
+    storageOptions: Record<string, unknown> | undefined,
+  ) {
     this.store = store;
     this.axis = root.axis;
     this.partitioning = root.partitioning;
     this.schema = root.schema;
     this.catalogEnabled = root.catalogEnabled;
     this.readOnly = readOnly;
+    this.#storageOptions = storageOptions ? (storageOptions as Record<string, Json>) : undefined;
     // A catalog failing its checksum is rebuilt from a walk when updated (docs/behaviour.md §18 #7).
-    this.#catalog = new Catalog(store, { walk: () => walkPartitions(store, root.partitioning) });
-    this.#reader = new CatalogReader(root.partitioning);
+    const catalog = new Catalog(store, { walk: () => walkPartitions(store, root.partitioning) });
+    this.#catalog = catalog;
+    this.#lister = new PartitionLister(store, root.partitioning, root.catalogEnabled ? catalog : undefined);
   }
 
   /**
@@ -138,37 +113,9 @@ export class Collection {
    *   (docs/behaviour.md §4.6); ReadOnlyError for a read-only store.
    */
   static async create(path: string | Store, opts: CreateOptions): Promise<Collection> {
-    const store = isStore(path)
-      ? path
-      : await openStore(path, opts.storageOptions ? { storageOptions: opts.storageOptions } : {});
-    if (store.readOnly) throw new ReadOnlyError(`store ${store.rootUri} is read-only`, store.rootUri);
-    const exists = await store.exists(ROOT_CONFIG_KEY);
-    if (exists && opts.overwrite !== true) {
-      throw new CollectionExistsError(`a collection already exists at ${store.rootUri}`, store.rootUri);
-    }
-    const schema = opts.schema.withPartitionAxis(opts.axis);
-    const root: RootConfig = {
-      axis: opts.axis,
-      partitioning: opts.partitioning,
-      catalogEnabled: opts.catalogEnabled ?? config.get("catalog.enabled"),
-      schema,
-    };
-    await store.session(
-      async () => {
-        if (exists) {
-          // docs/behaviour.md §18 #6: overwrite removes the previous collection; the config goes last.
-          for (const name of await store.listPrefix("")) {
-            if (name !== ROOT_CONFIG_KEY) await store.deletePrefix(name);
-          }
-        }
-        await writeRootConfig(store, root);
-      },
-      { message: "create collection" },
-    );
-    const created = new Collection(store, root, false);
-    if (!isStore(path) && opts.storageOptions)
-      created.#storageOptions = opts.storageOptions as Record<string, Json>;
-    return created;
+    const store = await storeAt(path, opts.storageOptions ? { storageOptions: opts.storageOptions } : {});
+    const root = await writeNewCollection(store, opts);
+    return new Collection(store, root, false, isStore(path) ? undefined : opts.storageOptions);
   }
 
   /**
@@ -182,16 +129,13 @@ export class Collection {
   static async open(path: string | Store, opts: OpenOptions = {}): Promise<Collection> {
     const mode = opts.mode ?? "r";
     if (mode !== "r" && mode !== "rw") throw new TypeError(`mode must be 'r' or 'rw'; got '${String(mode)}'`);
-    const store = isStore(path)
-      ? path
-      : await openStore(path, {
-          readOnly: mode === "r",
-          ...(opts.storageOptions ? { storageOptions: opts.storageOptions } : {}),
-        });
+    const store = await storeAt(path, {
+      readOnly: mode === "r",
+      ...(opts.storageOptions ? { storageOptions: opts.storageOptions } : {}),
+    });
     const root = await readRootConfig(store, opts.signal ? { signal: opts.signal } : {});
-    const collection = new Collection(store, root, mode === "r" || store.readOnly);
-    if (!isStore(path) && opts.storageOptions)
-      collection.#storageOptions = opts.storageOptions as Record<string, Json>;
+    const storageOptions = isStore(path) ? undefined : opts.storageOptions;
+    const collection = new Collection(store, root, mode === "r" || store.readOnly, storageOptions);
     // Finish what crashed writers left (one listing when there is nothing).
     if (!collection.readOnly && opts.recover !== false) await collection.#recover(opts.signal);
     return collection;
@@ -235,65 +179,15 @@ export class Collection {
   async partitions(
     opts: { filters?: Filters; signal?: AbortSignal; fromStore?: boolean } = {},
   ): Promise<string[]> {
-    const predicate = compileFilter(opts.filters as FilterInput);
-    const listed = opts.fromStore === true ? undefined : await this.#catalogPaths(opts.signal);
-    if (listed !== undefined) return this.#reader.select(listed, opts.filters, predicate);
-    const walkOpts = opts.signal ? { signal: opts.signal } : {};
-    const all = await walkPartitions(this.store, this.partitioning, walkOpts);
-    const out: string[] = [];
-    for (const path of all) {
-      let key: ReturnType<Partitioning["decode"]>;
-      try {
-        key = this.partitioning.decode(path);
-      } catch {
-        continue; // not a partition path (docs/format.md §4.2 listing rule)
-      }
-      if (predicate(keyToDict(key))) out.push(path);
-    }
-    return sortPaths(out, this.partitioning);
+    return this.#lister.list(opts);
   }
 
-  async #listAll(signal?: AbortSignal): Promise<string[]> {
-    const listed = await this.#catalogPaths(signal);
-    if (listed !== undefined) return [...listed];
-    return walkPartitions(this.store, this.partitioning, signal ? { signal } : {});
-  }
-
-  /**
-   * The catalog's paths (string order) when the catalog is enabled, its
-   * checksum valid and every path in it exactly a partition path of this
-   * collection's partitioning (checked once per catalog checksum); else
-   * `undefined`, after a warning when the catalog is there but not
-   * trusted: the caller walks the store.
-   */
-  async #catalogPaths(signal?: AbortSignal): Promise<readonly string[] | undefined> {
-    if (!this.catalogEnabled) return undefined;
-    const state = await this.#catalog.read(signal ? { signal } : {});
-    if (state?.valid) {
-      const foreign =
-        state.checksum === this.#trusted
-          ? undefined
-          : this.#reader.firstForeign(state.paths, catalogLines(state.paths));
-      if (foreign === undefined) {
-        this.#trusted = state.checksum;
-        return state.paths;
-      }
-      emitWarning(
-        `catalog of ${this.store.rootUri} lists '${foreign.slice(0, 200)}', which is not a partition path of ` +
-          `this collection's ${this.partitioning.name} partitioning; listing partitions by walking the store ` +
-          "(run `zcollection repair` to rewrite the catalog)",
-      );
-    } else if (state !== undefined) {
-      emitWarning(
-        `catalog of ${this.store.rootUri} fails its checksum; listing partitions by walking the store`,
-      );
-    }
-    return undefined;
-  }
-
-  /** Whether `path` is exactly how this collection's partitioning encodes some key. */
-  #isPartitionPath(path: string): boolean {
-    return this.#reader.read(path);
+  /** The partitions matching `opts.filters` (every partition when absent). */
+  #matching(opts: { filters?: Filters; signal?: AbortSignal }): Promise<string[]> {
+    return this.partitions({
+      filters: opts.filters ?? null,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   #assertWritable(): void {
@@ -339,7 +233,7 @@ export class Collection {
     const groups = this.partitioning.splitGrouped(bound);
     if (!this.store.transactional) await this.#recover(signal);
     if (missing.length > 0 && opts.fillMissing !== true) {
-      const listed = this.catalogEnabled ? new Set(await this.#listAll(signal)) : undefined;
+      const listed = this.catalogEnabled ? new Set(await this.#lister.listAll(signal)) : undefined;
       await checkMissingVariables(
         this.store,
         missing,
@@ -348,7 +242,7 @@ export class Collection {
       );
     }
     if (distributed !== undefined) {
-      return this.#withExecutor(opts.executor, (executor) =>
+      return withExecutor(opts.executor, (executor) =>
         distributed.insertOnExecutor(this.#context, bound, groups, executor, {
           signal,
           onProgress: opts.onProgress,
@@ -372,73 +266,9 @@ export class Collection {
     return bindToSchema(ds, this.schema, this.store.rootUri, signal);
   }
 
-  async #loadPartitions(opts: ReadOptions): Promise<ReadPlan> {
-    const wanted = selectPaths(this.schema, opts.variables);
-    const rows = opts.rows === undefined ? undefined : this.#planRows(opts.rows, opts.filters ?? null);
-    const paths =
-      rows !== undefined
-        ? [...rows.keys()]
-        : await this.partitions({
-            filters: opts.filters ?? null,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-            ...(opts.fromStore === true ? { fromStore: true } : {}),
-          });
-    const immutables =
-      paths.length === 0
-        ? []
-        : await readImmutables(this.store, this.schema, wanted, opts.signal ? { signal: opts.signal } : {});
-    return { paths, wanted, immutables, rows };
-  }
-
-  /**
-   * The partitions and row ranges a `rows` option selects (pure: no I/O):
-   * its keys that match `filters`, in natural key order, each with its
-   * ranges sorted and merged; keys whose list is empty are left out.
-   *
-   * @throws TypeError when `rows` is not a Map; PartitionError for a key
-   *   that is not a partition path of this collection; RangeError/TypeError
-   *   for an invalid range (see `normalizeRowRanges`); ExpressionError for
-   *   an invalid filter.
-   */
-  #planRows(rows: RowSelection, filters: Filters): Map<string, Array<[number, number]>> {
-    if (
-      typeof rows !== "object" ||
-      rows === null ||
-      typeof (rows as Partial<RowSelection>).get !== "function" ||
-      typeof (rows as Partial<RowSelection>).entries !== "function"
-    ) {
-      throw new TypeError("rows must be a Map of partition path → [start, stop) row ranges");
-    }
-    const predicate = compileFilter(filters as FilterInput);
-    const selected = new Map<string, Array<[number, number]>>();
-    for (const [path, ranges] of rows.entries()) {
-      if (typeof path !== "string" || !this.#isPartitionPath(path)) {
-        throw new PartitionError(
-          `rows names '${String(path).slice(0, 200)}', which is not a partition path of this collection's ` +
-            `${this.partitioning.name} partitioning (${this.store.rootUri})`,
-          typeof path === "string" ? { path } : {},
-        );
-      }
-      const merged = normalizeRowRanges(ranges, `partition '${path}'`);
-      if (merged.length > 0 && predicate(keyToDict(this.partitioning.decode(path))))
-        selected.set(path, merged);
-    }
-    return new Map(sortPaths(selected.keys(), this.partitioning).map((p) => [p, selected.get(p) ?? []]));
-  }
-
-  /**
-   * Reads one partition — only `ranges` of its rows when given — with the
-   * immutable variables attached; `undefined` when it is not published.
-   */
-  async #readOne(path: string, plan: ReadPlan, signal?: AbortSignal): Promise<Dataset | undefined> {
-    const o = signal ? { signal } : {};
-    const ranges = plan.rows?.get(path);
-    const ds =
-      ranges === undefined
-        ? await readPartition(this.store, path, this.schema, plan.wanted, o)
-        : await readPartitionRows(this.store, path, this.schema, plan.wanted, this.dimension, ranges, o);
-    if (ds === undefined) return undefined;
-    return plan.immutables.length === 0 ? ds : attach(ds, plan.immutables, this.schema);
+  /** What a read with `opts` reads (see ./read-plan.ts). */
+  #planRead(opts: ReadOptions): Promise<ReadPlan> {
+    return planRead(this, this.#lister, opts);
   }
 
   /**
@@ -466,45 +296,7 @@ export class Collection {
    *   an invalid range (both before any I/O).
    */
   async query(opts: ReadOptions = {}): Promise<Dataset | null> {
-    const plan = await this.#loadPartitions(opts);
-    const { paths } = plan;
-    if (paths.length === 0) return null;
-    let done = 0;
-    const progress = (path: string) => {
-      done += 1;
-      opts.onProgress?.({ done, total: paths.length, partition: path });
-    };
-    // Without `rows`, every partition decodes straight into its rows of the result (./read-into.ts).
-    const parts =
-      plan.rows === undefined
-        ? await readPartitionsInto(this.store, this.schema, this.dimension, paths, plan.wanted, {
-            concurrency: config.partitionConcurrency(),
-            onPartition: progress,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          })
-        : await mapConcurrent(
-            paths,
-            config.partitionConcurrency(),
-            async (path) => {
-              const ds = await this.#readOne(path, { ...plan, immutables: [] }, opts.signal);
-              progress(path);
-              return ds;
-            },
-            opts.signal,
-          );
-    // Aborted after the last read began: reject all the same, as the signal asked.
-    opts.signal?.throwIfAborted();
-    const loaded = parts.filter((p): p is Dataset => p !== undefined);
-    this.#warnMissing(
-      paths.filter((_, i) => parts[i] === undefined),
-      plan.rows !== undefined,
-    );
-    if (loaded.length === 0) return null;
-    const joined = withPartsAttrs(
-      concatRows(padMissing(loaded, this.schema, this.dimension), this.dimension),
-      loaded,
-    );
-    return plan.immutables.length === 0 ? joined : attach(joined, plan.immutables, this.schema);
+    return readConcatenated(this, await this.#planRead(opts), opts);
   }
 
   /**
@@ -517,34 +309,7 @@ export class Collection {
    * @throws as {@link Collection.query}, at the first `next()`.
    */
   async *iterate(opts: ReadOptions = {}): AsyncGenerator<[string, Dataset]> {
-    const plan = await this.#loadPartitions(opts);
-    const { paths } = plan;
-    let done = 0;
-    for (const path of paths) {
-      opts.signal?.throwIfAborted();
-      const ds = await this.#readOne(path, plan, opts.signal);
-      done += 1;
-      opts.onProgress?.({ done, total: paths.length, partition: path });
-      if (ds !== undefined) yield [path, ds];
-      else this.#warnMissing([path], plan.rows !== undefined);
-    }
-  }
-
-  /**
-   * Warns that partitions to read are not in the store: listed by a catalog
-   * out of date, or (`fromRows`) named by a `rows` option — an index older
-   * than the collection.
-   */
-  #warnMissing(missing: readonly string[], fromRows = false): void {
-    if (missing.length === 0) return;
-    const which = `('${missing[0]}'${missing.length > 1 ? ", …" : ""})`;
-    emitWarning(
-      fromRows
-        ? `${missing.length} partition(s) named by the rows option are not in the store of ${this.store.rootUri} ` +
-            `${which}; they were skipped (an index built before they were dropped?)`
-        : `${missing.length} partition(s) listed by the catalog of ${this.store.rootUri} are not in the store ` +
-            `${which}; they were skipped. Run \`zcollection repair\` to bring the catalog in line`,
-    );
+    yield* iterateRead(this, await this.#planRead(opts), opts);
   }
 
   /**
@@ -569,36 +334,18 @@ export class Collection {
     if (opts.executor !== undefined || isFunctionRef(fn)) {
       if (opts.rows !== undefined) throw new TypeError("map() with an executor does not take `rows` yet");
       const { mapOnExecutor } = await import("./distributed.js");
-      const paths = await this.partitions({
-        filters: opts.filters ?? null,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      return this.#withExecutor(
+      const paths = await this.#matching(opts);
+      return withExecutor(
         opts.executor,
         async (executor) =>
-          (await mapOnExecutor(this, fn as FunctionRef, paths, this.#variableList(opts.variables), executor, {
+          (await mapOnExecutor(this, fn as FunctionRef, paths, variableList(opts.variables), executor, {
             signal: opts.signal,
             onProgress: opts.onProgress,
             storageOptions: this.#storageOptionsFor(opts),
           })) as Map<string, T>,
       );
     }
-    const plan = await this.#loadPartitions(opts);
-    const { paths } = plan;
-    let done = 0;
-    const results = await mapConcurrent(
-      paths,
-      config.partitionConcurrency(),
-      async (path) => {
-        const ds = await this.#readOne(path, plan, opts.signal);
-        const r = ds === undefined ? undefined : ([path, await fn(ds, path)] as [string, T]);
-        done += 1;
-        opts.onProgress?.({ done, total: paths.length, partition: path });
-        return r;
-      },
-      opts.signal,
-    );
-    return new Map(results.filter((r): r is [string, T] => r !== undefined));
+    return mapRead(this, await this.#planRead(opts), fn, opts);
   }
 
   /**
@@ -623,24 +370,21 @@ export class Collection {
     if (!this.store.transactional) await this.#recover(opts.signal);
     if (opts.executor !== undefined || isFunctionRef(fn)) {
       const { updateOnExecutor } = await import("./distributed.js");
-      const paths = await this.partitions({
-        filters: opts.filters ?? null,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      return this.#withExecutor(opts.executor, (executor) =>
-        updateOnExecutor(this, fn as FunctionRef, paths, this.#variableList(opts.variables), executor, {
+      const paths = await this.#matching(opts);
+      return withExecutor(opts.executor, (executor) =>
+        updateOnExecutor(this, fn as FunctionRef, paths, variableList(opts.variables), executor, {
           signal: opts.signal,
           onProgress: opts.onProgress,
           storageOptions: this.#storageOptionsFor(opts),
         }),
       );
     }
-    const plan = await this.#loadPartitions(opts);
+    const plan = await this.#planRead(opts);
     return updatePartitions(
       this.#context,
       plan.paths,
       async (path, signal) => {
-        const ds = await this.#readOne(path, plan, signal);
+        const ds = await readOne(this, path, plan, signal);
         if (ds === undefined) return undefined;
         const result = await fn(ds);
         if (!(result instanceof Dataset)) {
@@ -650,28 +394,6 @@ export class Collection {
       },
       { signal: opts.signal, onProgress: opts.onProgress },
     );
-  }
-
-  /** Runs `fn` with the executor `option` names (in-process by default), closing it when opened here. */
-  async #withExecutor<R>(
-    option: ExecutorOption | undefined,
-    fn: (executor: Executor) => Promise<R>,
-  ): Promise<R> {
-    const { resolveExecutor } = await import("../executor/resolve.js");
-    const { executor, owned } = await resolveExecutor(option ?? "in-process");
-    try {
-      return await fn(executor);
-    } finally {
-      if (owned) await executor.close();
-    }
-  }
-
-  #variableList(variables: Iterable<string> | undefined): string[] | undefined {
-    if (variables === undefined) return undefined;
-    if (typeof variables === "string") {
-      throw new SchemaError(`variables must be an array of names, not the string '${variables}'`);
-    }
-    return [...variables];
   }
 
   /** The store options sent to workers: the operation's, else those this collection was opened with. */
@@ -689,10 +411,7 @@ export class Collection {
   async dropPartitions(opts: { filters?: Filters } & OperationOptions = {}): Promise<string[]> {
     this.#assertWritable();
     if (!this.store.transactional) await this.#recover(opts.signal);
-    const paths = await this.partitions({
-      filters: opts.filters ?? null,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const paths = await this.#matching(opts);
     return dropPartitions(this.#context, paths, { signal: opts.signal, onProgress: opts.onProgress });
   }
 
@@ -707,8 +426,7 @@ export class Collection {
       throw new SchemaError(`repairCatalog() requires a catalog-enabled collection (${this.store.rootUri})`);
     }
     this.#assertWritable();
-    const walked = await walkPartitions(this.store, this.partitioning, opts);
-    return this.store.session(() => this.#catalog.write(walked), { message: "zcollection repair catalog" });
+    return rewriteCatalog(this.store, this.partitioning, this.#catalog, opts);
   }
 
   /**
@@ -725,21 +443,8 @@ export class Collection {
   async repair(opts: { signal?: AbortSignal } = {}): Promise<RepairReport> {
     this.#assertWritable();
     const report = await this.#recover(opts.signal, config.get("lease.wait"));
-    const staleLeases = await removeStaleLeases(this.store);
-    if (!this.store.transactional) await removeOrphanStaging(this.store);
-    let catalog: RepairReport["catalog"];
-    if (this.catalogEnabled) {
-      const before = new Set((await this.#catalog.read())?.paths ?? []);
-      const walked = await walkPartitions(this.store, this.partitioning, opts);
-      const after = new Set(
-        await this.store.session(() => this.#catalog.update(() => walked), { message: "zcollection repair" }),
-      );
-      catalog = {
-        added: [...after].filter((p) => !before.has(p)),
-        removed: [...before].filter((p) => !after.has(p)),
-      };
-    }
-    return { ...report, staleLeases, catalog };
+    const catalog = this.catalogEnabled ? this.#catalog : undefined;
+    return repairAfterRecovery(this.store, this.partitioning, catalog, report, opts);
   }
 
   /**
@@ -755,10 +460,7 @@ export class Collection {
   async verify(
     opts: { filters?: Filters; signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
   ): Promise<VerifyReport> {
-    const paths = await this.partitions({
-      filters: opts.filters ?? null,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const paths = await this.#matching(opts);
     return verifyPartitions(this.store, this.schema, paths, {
       axis: this.axis,
       ...(opts.signal ? { signal: opts.signal } : {}),
