@@ -35,13 +35,30 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
  * group document) is never listed. Reserved names are skipped at the top.
  * The result is sorted in string order (docs/format.md §4.3); callers re-sort
  * naturally.
+ *
+ * With `fixed` (what {@link fixedComponents} finds in a filter), a
+ * directory `name=value` whose integer value differs from the one fixed for
+ * its level is neither listed nor checked: a filter fixing every component
+ * costs one LIST per level and one `exists`, not one per partition. Only
+ * names sure not to match are skipped; the caller still applies the filter.
+ * `null` (a filter contradicting itself) lists nothing.
  */
 export async function walkPartitions(
   store: Store,
   partitioning: Partitioning,
-  opts: { signal?: AbortSignal; concurrency?: number } = {},
+  opts: { signal?: AbortSignal; concurrency?: number; fixed?: ReadonlyMap<number, number> | null } = {},
 ): Promise<string[]> {
+  if (opts.fixed === null) return [];
   const depth = partitioning.axis.length;
+  const axis = partitioning.axis;
+  /** Whether the directory `name` at level `d` may hold a match. */
+  const mayMatch = (name: string, d: number): boolean => {
+    const wanted = opts.fixed?.get(d);
+    const prefix = `${axis[d]}=`;
+    if (wanted === undefined || !name.startsWith(prefix)) return true;
+    const value = Number(name.slice(prefix.length));
+    return !Number.isInteger(value) || value === wanted;
+  };
   let level: string[] = [""];
   for (let d = 0; d < depth; d++) {
     const children = await mapConcurrent(
@@ -51,6 +68,7 @@ export async function walkPartitions(
         const names = await store.listDir(prefix);
         return names
           .filter((name) => !(d === 0 && RESERVED_NAMES.has(name)) && !name.startsWith("."))
+          .filter((name) => mayMatch(name, d))
           .sort()
           .map((name) => joinPath(prefix, name));
       },

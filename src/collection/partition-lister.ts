@@ -16,7 +16,7 @@ import {
 } from "../partitioning/index.js";
 import type { Store } from "../store/store.js";
 import { emitWarning } from "./assemble.js";
-import { CatalogReader, walkPartitions } from "./listing.js";
+import { CatalogReader, fixedComponents, walkPartitions } from "./listing.js";
 import type { Filters } from "./options.js";
 
 /** Lists the partitions of one collection (the catalog's trust is remembered between listings). */
@@ -49,7 +49,12 @@ export class PartitionLister {
     const predicate = compileFilter(opts.filters as FilterInput);
     const listed = opts.fromStore === true ? undefined : await this.#catalogPaths(opts.signal);
     if (listed !== undefined) return this.#reader.select(listed, opts.filters, predicate);
-    const walkOpts = opts.signal ? { signal: opts.signal } : {};
+    // A filter fixing key components (`year == 2024 and month == 3`) prunes the walk to them.
+    const fixed = fixedComponents(opts.filters, this.#partitioning.axis);
+    const walkOpts = {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(fixed === undefined ? {} : { fixed }),
+    };
     const all = await walkPartitions(this.#store, this.#partitioning, walkOpts);
     const out: string[] = [];
     for (const path of all) {
