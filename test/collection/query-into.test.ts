@@ -137,6 +137,33 @@ describe("query straight into the result", () => {
     assert.equal(one.getVariable("time").shape[0], 12000);
   });
 
+  it("a result in shared memory writes back: into another collection, and upserted over itself", async () => {
+    await config.override({ "codec.workers": 2 }, async () => {
+      const col = await build(DAYS);
+      const ds = await col.query();
+      assert.ok(ds);
+      assert.ok((ds.getVariable("ssh").array.data as Float32Array).buffer instanceof SharedArrayBuffer);
+      const copy = await createCollection(new MemoryStore(), {
+        schema,
+        axis: "time",
+        partitioning: new partitioning.Date("time", { resolution: "D" }),
+      });
+      await copy.insert(ds);
+      const back = await copy.query();
+      assert.ok(back);
+      for (const name of ["time", "ssh", "flag", "label"])
+        assert.deepEqual(values(back, name), values(ds, name), name);
+      // The source arrays are intact after the write (nothing was transferred away).
+      assert.equal((ds.getVariable("ssh").array.data as Float32Array).length, 30000 * WIDTH);
+      // Upserted over itself: read, merged with the shared-memory rows, written back unchanged.
+      await col.insert(ds, { merge: merge.upsert });
+      const again = await col.query();
+      assert.ok(again);
+      for (const name of ["time", "ssh", "flag", "label"])
+        assert.deepEqual(values(again, name), values(ds, name), name);
+    });
+  });
+
   it("an aborted query rejects with the signal's reason", async () => {
     const col = await build(DAYS);
     const controller = new AbortController();
