@@ -23,6 +23,7 @@ import { DecodeBatches, type ObjectFrame } from "./decode-batches.js";
 import type { ArrayCodecs } from "./decoding.js";
 import { fillWith, storageValue } from "./grid.js";
 import { type ArrayMetadata, chunkKey } from "./metadata.js";
+import { readBudgetInUse } from "./read-budget.js";
 import { chunksInBox, readShard, type ShardIndexCache } from "./shard-read.js";
 
 /** Decoded bytes of the largest batch of chunks handed to a worker at once. */
@@ -103,8 +104,10 @@ export async function readRows(
     itemSize: size,
     // About one batch per worker, each worth a hop to a worker and not so large that it waits long.
     batchBytes: Math.min(BATCH_MAX_BYTES, Math.max(FRAMES_INLINE_BELOW_BYTES, Math.ceil(outBytes / workers))),
-    // One object read alone (one shard): split between the workers.
-    maxTasks: coords.length === 1 ? workers : 1,
+    // A read of a few objects while no other read holds the budget (one partition's array): each
+    // batch is split between the workers (copying the halves of its encoded bytes), or the largest
+    // shard alone would set the pace. Reads running at once keep the workers busy without it.
+    maxTasks: coords.length < 2 * workers && readBudgetInUse() === 0 ? workers : 1,
     ...(signal === undefined ? {} : { signal }),
   });
   /** Rows of the selection in the object starting at row `origin` with `extent` rows, as bytes. */
