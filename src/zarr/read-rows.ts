@@ -15,16 +15,15 @@ import type { CodecDescriptor } from "../codecs/index.js";
 import { get as getConfig } from "../config.js";
 import { type AnyStorage, allocate, allocateShared, itemSize, storageBytes } from "../dtype.js";
 import { shapeSize } from "../ndarray.js";
-import { joinPath, type Store } from "../store/store.js";
-import { createLimiter, mapConcurrent } from "../util/concurrency.js";
+import type { Store } from "../store/store.js";
 import { FRAMES_INLINE_BELOW_BYTES, framesUsePool } from "./compression/index.js";
 import { IS_NODE } from "./compression/runtime.js";
 import { DecodeBatches, type ObjectFrame } from "./decode-batches.js";
 import type { ArrayCodecs } from "./decoding.js";
 import { fillWith, storageValue } from "./grid.js";
-import { type ArrayMetadata, chunkKey } from "./metadata.js";
+import type { ArrayMetadata } from "./metadata.js";
 import { readBudgetInUse } from "./read-budget.js";
-import { chunksInBox, readShard, type ShardIndexCache } from "./shard-read.js";
+import { chunksInBox, type ShardIndexCache, visitObjects } from "./shard-read.js";
 
 /** Decoded bytes of the largest batch of chunks handed to a worker at once. */
 const BATCH_MAX_BYTES = 16 * 1024 * 1024;
@@ -95,7 +94,7 @@ export async function readRows(
       key,
     };
   };
-  const coords = chunksInBox(sel, grid);
+  const objects = chunksInBox(sel, grid).length;
   const getOpts = signal === undefined ? {} : { signal };
   const workers = Math.floor(getConfig("codec.workers"));
   const batches = new DecodeBatches({
@@ -107,51 +106,33 @@ export async function readRows(
     // A read of a few objects while no other read holds the budget (one partition's array): each
     // batch is split between the workers (copying the halves of its encoded bytes), or the largest
     // shard alone would set the pace. Reads running at once keep the workers busy without it.
-    maxTasks: coords.length < 2 * workers && readBudgetInUse() === 0 ? workers : 1,
+    maxTasks: objects < 2 * workers && readBudgetInUse() === 0 ? workers : 1,
     ...(signal === undefined ? {} : { signal }),
   });
   /** Rows of the selection in the object starting at row `origin` with `extent` rows, as bytes. */
   const bytesIn = (origin: number, extent: number) =>
     Math.max(0, Math.min(origin + extent, b) - Math.max(origin, a)) * rowBytes;
   try {
-    if (codecs.kind === "plain") {
-      await mapConcurrent(
-        coords,
-        limit,
-        async (c) => {
-          const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
-          const first = (c[0] as number) * chunkRows;
-          await batches.read(bytesIn(first, chunkRows), async () => {
+    await visitObjects(
+      { store, path, meta, codecs, sel, limit, signal, indexes },
+      {
+        chunk: (chunkPath, origin) =>
+          batches.read(bytesIn(origin[0] as number, chunkRows), async () => {
             const bytes = await store.readBytes(chunkPath, getOpts);
-            return bytes === undefined ? [] : [frameOf(bytes, 0, bytes.length, first, chunkPath)];
-          });
-        },
-        signal,
-      );
-    } else {
-      const sharding = codecs.sharding;
-      const limiter = createLimiter(limit);
-      await mapConcurrent(
-        coords,
-        Math.max(2, Math.ceil(limit / 2)),
-        async (sc) => {
-          const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
-          const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
-          await batches.read(bytesIn(shardOrigin[0] as number, grid[0] as number), async () => {
+            return bytes === undefined
+              ? []
+              : [frameOf(bytes, 0, bytes.length, origin[0] as number, chunkPath)];
+          }),
+        shard: (shardPath, shardOrigin, _sharding, read) =>
+          batches.read(bytesIn(shardOrigin[0] as number, grid[0] as number), async () => {
             const frames: ObjectFrame[] = [];
-            await readShard(
-              store,
-              { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes },
-              async (chunkBytes, origin, source, offset) => {
-                frames.push(frameOf(source, offset, chunkBytes.length, origin[0] as number, shardPath));
-              },
-            );
+            await read(async (chunkBytes, origin, source, offset) => {
+              frames.push(frameOf(source, offset, chunkBytes.length, origin[0] as number, shardPath));
+            });
             return frames;
-          });
-        },
-        signal,
-      );
-    }
+          }),
+      },
+    );
   } catch (err) {
     // Let the batches already handed over finish writing before the caller sees the failure.
     await batches.settle();

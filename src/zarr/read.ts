@@ -33,15 +33,14 @@ import {
 } from "../dtype.js";
 import { CodecError, SchemaError, StoreError } from "../errors.js";
 import { NDArray, shapeSize } from "../ndarray.js";
-import { joinPath, type Store } from "../store/store.js";
-import { createLimiter, mapConcurrent } from "../util/concurrency.js";
+import type { Store } from "../store/store.js";
 import type { ChunkContext } from "./codecs/pipeline.js";
 import { decodeChainInto } from "./compression/index.js";
 import { arrayCodecs, chunkCodecs, rawByteChain } from "./decoding.js";
 import { copyBox, fillWith } from "./grid.js";
-import { type ArrayMetadata, chunkKey, metadataKey, parseNodeMetadata } from "./metadata.js";
+import { type ArrayMetadata, metadataKey, parseNodeMetadata } from "./metadata.js";
 import { readRows } from "./read-rows.js";
-import { chunksInBox, readShard, type ShardIndexCache } from "./shard-read.js";
+import { type ShardIndexCache, visitObjects } from "./shard-read.js";
 
 /** Options of {@link readArray}. */
 export interface ReadArrayOptions {
@@ -227,17 +226,13 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
   };
 
   const grid = meta.chunkShape;
-  const coords = chunksInBox(sel, grid);
-  if (codecs.kind === "plain") {
-    await mapConcurrent(
-      coords,
-      limit,
-      async (c) => {
-        signal?.throwIfAborted();
-        const chunkPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, c));
-        const bytes = await store.readBytes(chunkPath, signal === undefined ? {} : { signal });
+  const getOpts = signal === undefined ? {} : { signal };
+  await visitObjects(
+    { store, path, meta, codecs, sel, limit, signal, indexes: opts.shardIndexes },
+    {
+      async chunk(chunkPath, origin, pipeline) {
+        const bytes = await store.readBytes(chunkPath, getOpts);
         if (bytes === undefined) return;
-        const origin = c.map((i, d) => i * (grid[d] as number));
         const target = directTarget(origin, grid);
         if (target !== undefined && rawChain !== null) {
           await decodeChainInto(rawChain, bytes, target, {
@@ -248,37 +243,21 @@ export async function readArray(store: Store, path: string, opts: ReadArrayOptio
           return;
         }
         // Store reads return fresh bytes: hand them over to the codec workers.
-        const block = await codecs.pipeline.decode(bytes, { ...ctx(chunkPath, signal), transfer: true });
+        const block = await pipeline.decode(bytes, { ...ctx(chunkPath, signal), transfer: true });
         place(block, origin, grid);
       },
-      signal,
-    );
-  } else {
-    const sharding = codecs.sharding;
-    const limiter = createLimiter(limit);
-    await mapConcurrent(
-      coords,
-      Math.max(2, Math.ceil(limit / 2)),
-      async (sc) => {
-        signal?.throwIfAborted();
-        const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
-        const shardOrigin = sc.map((i, d) => i * (grid[d] as number));
-        await readShard(
-          store,
-          { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, indexes: opts.shardIndexes },
-          async (bytes, origin) => {
-            const target = directTarget(origin, sharding.innerShape);
-            if (target !== undefined && rawChain !== null) {
-              await decodeChainInto(rawChain, bytes, target, { ...ctx(shardPath, signal), itemSize: size });
-              return;
-            }
-            place(await sharding.inner.decode(bytes, ctx(shardPath, signal)), origin, sharding.innerShape);
-          },
-        );
+      async shard(shardPath, _origin, sharding, read) {
+        await read(async (bytes, origin) => {
+          const target = directTarget(origin, sharding.innerShape);
+          if (target !== undefined && rawChain !== null) {
+            await decodeChainInto(rawChain, bytes, target, { ...ctx(shardPath, signal), itemSize: size });
+            return;
+          }
+          place(await sharding.inner.decode(bytes, ctx(shardPath, signal)), origin, sharding.innerShape);
+        });
       },
-      signal,
-    );
-  }
+    },
+  );
   return finishRead(meta, outShape, out);
 }
 

@@ -12,9 +12,12 @@
  */
 
 import { CodecError } from "../errors.js";
-import type { Store } from "../store/store.js";
-import type { Limiter } from "../util/concurrency.js";
+import { joinPath, type Store } from "../store/store.js";
+import { createLimiter, type Limiter, mapConcurrent } from "../util/concurrency.js";
+import type { ChunkPipeline } from "./codecs/pipeline.js";
+import type { ArrayCodecs } from "./decoding.js";
 import { allIndices } from "./grid.js";
+import { type ArrayMetadata, chunkKey } from "./metadata.js";
 import { decodeShardIndex, planShardReads, type ShardIndex, type ShardingCodec } from "./sharding.js";
 
 /**
@@ -193,4 +196,80 @@ export function chunksInBox(
     b <= a ? 0 : Math.ceil(b / (chunkShape[d] as number)) - (first[d] as number),
   );
   return allIndices(counts).map((idx) => idx.map((i, d) => i + (first[d] as number)));
+}
+
+/** The stored objects one read visits (see {@link visitObjects}). */
+export interface ObjectsRequest {
+  readonly store: Store;
+  /** The array's path. */
+  readonly path: string;
+  readonly meta: ArrayMetadata;
+  readonly codecs: ArrayCodecs;
+  /** The selection box, `[start, stop)` per dimension. */
+  readonly sel: readonly (readonly [number, number])[];
+  /** Chunk reads in flight (shards: half as many, sharing this many ranged reads). */
+  readonly limit: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly indexes?: ShardIndexCache | undefined;
+}
+
+/** What {@link visitObjects} calls per object: a chunk, or a shard with the read of its part. */
+export interface ObjectVisitor {
+  /** A plain chunk: its key, its first element in the array, the array's chunk codecs. */
+  chunk(key: string, origin: readonly number[], pipeline: ChunkPipeline): Promise<void>;
+  /**
+   * A shard: its key, its first element, the array's sharding codec, and
+   * `read(deliver)`, which fetches what the selection needs of it ({@link readShard}).
+   */
+  shard(
+    key: string,
+    origin: readonly number[],
+    sharding: ShardingCodec,
+    read: (deliver: DeliverChunk) => Promise<void>,
+  ): Promise<void>;
+}
+
+/**
+ * Visits every stored object (chunk or shard) the selection touches, with
+ * bounded concurrency: `limit` chunks at once, or half as many shards (at
+ * least 2) sharing a limiter of `limit` ranged reads. Checks the signal
+ * before each object.
+ */
+export async function visitObjects(req: ObjectsRequest, visit: ObjectVisitor): Promise<void> {
+  const { store, path, meta, codecs, sel, limit, signal, indexes } = req;
+  const grid = meta.chunkShape;
+  const coords = chunksInBox(sel, grid);
+  const originOf = (c: readonly number[]) => c.map((i, d) => i * (grid[d] as number));
+  if (codecs.kind === "plain") {
+    const pipeline = codecs.pipeline;
+    await mapConcurrent(
+      coords,
+      limit,
+      async (c) => {
+        signal?.throwIfAborted();
+        await visit.chunk(joinPath(path, chunkKey(meta.chunkKeyEncoding, c)), originOf(c), pipeline);
+      },
+      signal,
+    );
+    return;
+  }
+  const sharding = codecs.sharding;
+  const limiter = createLimiter(limit);
+  await mapConcurrent(
+    coords,
+    Math.max(2, Math.ceil(limit / 2)),
+    async (sc) => {
+      signal?.throwIfAborted();
+      const shardPath = joinPath(path, chunkKey(meta.chunkKeyEncoding, sc));
+      const shardOrigin = originOf(sc);
+      await visit.shard(shardPath, shardOrigin, sharding, (deliver) =>
+        readShard(
+          store,
+          { shardPath, sharding, shardOrigin, sel, shape: meta.shape, limiter, signal, indexes },
+          deliver,
+        ),
+      );
+    },
+    signal,
+  );
 }
