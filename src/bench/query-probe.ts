@@ -20,6 +20,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openCollection } from "../collection/index.js";
 import type { Dataset } from "../data/dataset.js";
+import type { TypedArray } from "../dtype.js";
+import { NDArray } from "../ndarray.js";
 import { CountingStore } from "../store/counting.js";
 import { openStore } from "../store/open.js";
 import { workerZstdBackendName } from "../zarr/compression/index.js";
@@ -45,9 +47,7 @@ export interface QueryProbe {
 function resultBytes(ds: Dataset | null): number {
   let n = 0;
   for (const v of ds?.allVariables().values() ?? []) {
-    const data = v.data as { data?: unknown } | null;
-    const storage = data?.data as { byteLength?: number } | undefined;
-    if (typeof storage?.byteLength === "number") n += storage.byteLength;
+    if (v.data instanceof NDArray && !Array.isArray(v.data.data)) n += (v.data.data as TypedArray).byteLength;
   }
   return n;
 }

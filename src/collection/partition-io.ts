@@ -212,6 +212,14 @@ export function selectPaths(schema: DatasetSchema, names: Iterable<string> | und
   return new Set(all.filter((p) => wanted.has(p)));
 }
 
+/** The schema's variables in `paths` that partitions store (not immutable), in schema order. */
+function partitionedVariables(
+  schema: DatasetSchema,
+  paths: ReadonlySet<string>,
+): Array<[string, VariableSchema]> {
+  return [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+}
+
 /**
  * Reads the partition at `path`: the non-immutable schema variables in
  * `paths` that are stored there (absent arrays are skipped), the whole schema
@@ -228,7 +236,7 @@ export async function readPartition(
 ): Promise<Dataset | undefined> {
   const layout = opts.layout ?? (await readPartitionLayout(store, path, schema, paths, opts));
   if (layout === undefined) return undefined;
-  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const wanted = partitionedVariables(schema, paths);
   const loaded = await readVariables(store, path, wanted, opts, undefined, layout.arrays, opts.into);
   return buildDataset(schema, loaded, layout.attrs);
 }
@@ -270,7 +278,7 @@ export async function readPartitionLayout(
   const group = await readGroup(store, path);
   if (group === undefined) return undefined;
   const signal = opts.signal;
-  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const wanted = partitionedVariables(schema, paths);
   const metas = await mapConcurrent(
     wanted,
     opts.concurrency ?? 8,
@@ -309,7 +317,7 @@ export async function readPartitionRows(
   const rows = normalizeRowRanges(ranges, `partition '${path}'`);
   const group = await readGroup(store, path);
   if (group === undefined) return undefined;
-  const wanted = [...schema.allVariables()].filter(([p, vs]) => !vs.immutable && paths.has(p));
+  const wanted = partitionedVariables(schema, paths);
   const loaded = await readVariables(store, path, wanted, opts, { dimension, ranges: rows });
   return buildDataset(schema, loaded, group.attributes);
 }

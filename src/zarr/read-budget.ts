@@ -23,6 +23,11 @@ export const READ_BUDGET_PER_WORKER = 40 * 1024 * 1024;
 let inFlight = 0;
 const waiting: Array<{ bytes: number; wake: () => void }> = [];
 
+/** A byte count as the budget holds it: a non-negative integer. */
+function wholeBytes(bytes: number): number {
+  return Math.max(0, Math.ceil(bytes));
+}
+
 function capacity(): number {
   return Math.max(2, Math.floor(getConfig("codec.workers"))) * READ_BUDGET_PER_WORKER;
 }
@@ -55,7 +60,7 @@ export interface ReadBudgetTicket {
  */
 export async function takeReadBudget(bytes: number, signal?: AbortSignal): Promise<ReadBudgetTicket> {
   signal?.throwIfAborted();
-  let amount = Math.max(0, Math.ceil(bytes));
+  let amount = wholeBytes(bytes);
   await new Promise<void>((resolve, reject) => {
     const entry = { bytes: amount, wake: resolve };
     waiting.push(entry);
@@ -78,7 +83,7 @@ export async function takeReadBudget(bytes: number, signal?: AbortSignal): Promi
   return {
     resize(next: number) {
       if (given) return;
-      const size = Math.max(0, Math.ceil(next));
+      const size = wholeBytes(next);
       inFlight += size - amount;
       amount = size;
       admit();
@@ -99,5 +104,5 @@ export function readBudgetInUse(): number {
 
 /** Whether {@link takeReadBudget} of `bytes` would be granted at once. */
 export function readBudgetAdmits(bytes: number): boolean {
-  return waiting.length === 0 && (inFlight === 0 || inFlight + Math.max(0, Math.ceil(bytes)) <= capacity());
+  return waiting.length === 0 && (inFlight === 0 || inFlight + wholeBytes(bytes) <= capacity());
 }

@@ -363,10 +363,7 @@ export async function decodeFrames(
   checkAborted(ctx.signal);
   const workers = Math.floor(getConfig("codec.workers"));
   const decoded = frames.reduce((n, f) => n + f.to - f.from, 0);
-  const pool =
-    IS_NODE && !poolBroken && workers >= 2 && chain.length > 0 && decoded >= FRAMES_INLINE_BELOW_BYTES
-      ? await loadPool()
-      : null;
+  const pool = chain.length > 0 && framesUsePool(decoded) ? await loadPool() : null;
   if (pool !== null) {
     const shared = into !== undefined && into.buffer instanceof SharedArrayBuffer ? into : undefined;
     const tasks =
