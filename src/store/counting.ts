@@ -5,7 +5,13 @@
  * @module
  */
 
-import { type RangeQuery, type SessionOptions, Store, type VersionedBytes } from "./store.js";
+import {
+  type RangeQuery,
+  type ReadOptions,
+  type SessionOptions,
+  Store,
+  type VersionedBytes,
+} from "./store.js";
 
 /** Calls and bytes seen by a {@link CountingStore} since creation or the last reset. */
 export interface StoreCounts {
@@ -77,7 +83,7 @@ export class CountingStore extends Store {
     this.tally = zero();
   }
 
-  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     this.tally.get++;
     const out = await this.inner.readBytes(key, opts);
     if (out !== undefined) this.tally.bytesRead += out.length;
@@ -87,7 +93,7 @@ export class CountingStore extends Store {
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     this.tally.getRange++;
     const out = await this.inner.readRange(key, range, opts);

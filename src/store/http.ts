@@ -20,7 +20,7 @@ import {
   rangeHeader,
   resolveRange,
 } from "./keys.js";
-import { type RangeQuery, Store } from "./store.js";
+import { type RangeQuery, type ReadOptions, Store } from "./store.js";
 
 /** The `fetch` signature the store needs (the global one by default). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -209,7 +209,7 @@ export class HttpStore extends Store {
     });
   }
 
-  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     const url = this.url(key);
     const res = await this.request("GET", url, {}, opts?.signal);
     if (MISSING.has(res.status)) {
@@ -224,7 +224,7 @@ export class HttpStore extends Store {
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);

@@ -74,7 +74,7 @@ import {
   openRepository,
   versionTarget,
 } from "./icechunk-support.js";
-import { type RangeQuery, type SessionOptions, Store } from "./store.js";
+import { type RangeQuery, type ReadOptions, type SessionOptions, Store } from "./store.js";
 
 export { BOOTSTRAP_COMMIT_MESSAGE, DEFAULT_COMMIT_MESSAGE } from "./icechunk-branch.js";
 
@@ -261,7 +261,7 @@ export class IcechunkStore extends Store {
   // -- reads -----------------------------------------------------------------
 
   /** Bytes of `key`, or `undefined` when absent (redirected keys are read from `_zc_meta`). */
-  async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     opts?.signal?.throwIfAborted();
     key = normalizeKey(key);
     if (key === "" || isReservedKey(key)) return undefined;
@@ -276,7 +276,7 @@ export class IcechunkStore extends Store {
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     key = normalizeKey(key);
     if (!isZarrKey(key) || isReservedKey(key)) return super.readRange(key, range, opts);

@@ -22,7 +22,13 @@
  * @module
  */
 
-import { type RangeQuery, type SessionOptions, Store, type VersionedBytes } from "./store.js";
+import {
+  type RangeQuery,
+  type ReadOptions,
+  type SessionOptions,
+  Store,
+  type VersionedBytes,
+} from "./store.js";
 
 /** Options of {@link LatencyStore}. */
 export interface LatencyOptions {
@@ -247,7 +253,7 @@ export class LatencyStore extends Store {
     return { extraRounds: Math.max(0, Math.ceil(names.length / this.listPageSize) - 1) };
   }
 
-  override readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     return this.#request(
       () => this.inner.readBytes(key, opts),
       (out) => ({ read: out?.length ?? 0 }),
@@ -255,11 +261,7 @@ export class LatencyStore extends Store {
     );
   }
 
-  override readRange(
-    key: string,
-    range: RangeQuery,
-    opts?: { signal?: AbortSignal },
-  ): Promise<Uint8Array | undefined> {
+  override readRange(key: string, range: RangeQuery, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     return this.#request(
       () => this.inner.readRange(key, range, opts),
       (out) => ({ read: out?.length ?? 0 }),

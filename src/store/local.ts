@@ -26,7 +26,7 @@ import {
   plain,
   readNoFollow,
 } from "./local-fs.js";
-import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
+import { type RangeQuery, type ReadOptions, readTarget, Store, type VersionedBytes } from "./store.js";
 
 /** How long a compare-and-swap waits for the lock of an object, in ms. */
 const LOCK_TIMEOUT_MS = 35_000; // longer than LOCK_STALE_MS: an abandoned lock is broken before the wait ends
@@ -112,11 +112,15 @@ export class LocalStore extends Store {
     return failure(this.rootUri, this.path(key), op, key, err);
   }
 
-  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
     await this.#confinement.confine(k, "read");
     const fs = await loadFs();
+    if (opts?.allocate !== undefined) {
+      const read = await this.#readThroughHandle(fs, k, undefined, opts);
+      if (read !== "not a file") return read;
+    }
     try {
       return plain(await fs.readFile(this.path(k), { flag: readNoFollow(fs), signal: opts?.signal }));
     } catch (err) {
@@ -130,6 +134,42 @@ export class LocalStore extends Store {
       return plain(await handle.readFile({ signal: opts?.signal }));
     } catch (err) {
       if (MISSING.has(code(err) ?? "")) return undefined;
+      return this.fail("read", k, err);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * `range` of the file of `k` (all of it when `undefined`), read through one
+   * handle with as few `read` calls as the kernel allows, into
+   * `opts.allocate`'s memory or new memory; `"not a file"` for a directory.
+   */
+  async #readThroughHandle(
+    fs: Fs,
+    k: string,
+    range: RangeQuery | undefined,
+    opts: ReadOptions | undefined,
+  ): Promise<Uint8Array | undefined | "not a file"> {
+    const handle = await this.#confinement.openForRead(fs, k);
+    if (handle === undefined) return undefined;
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) return "not a file";
+      const { start, end } =
+        range === undefined ? { start: 0, end: stat.size } : resolveRange(range, stat.size);
+      const out = readTarget(opts, end - start);
+      let done = 0;
+      while (done < out.length) {
+        opts?.signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+        if (bytesRead === 0) break; // truncated concurrently
+        done += bytesRead;
+      }
+      return done === out.length ? out : out.subarray(0, done);
+    } catch (err) {
+      if (MISSING.has(code(err) ?? "")) return undefined;
+      if (err instanceof RangeError) throw err;
       return this.fail("read", k, err);
     } finally {
       await handle.close();
@@ -269,34 +309,15 @@ export class LocalStore extends Store {
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);
     opts?.signal?.throwIfAborted();
     await this.#confinement.confine(k, "read");
     const fs = await loadFs();
-    const handle = await this.#confinement.openForRead(fs, k);
-    if (handle === undefined) return undefined;
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) return undefined;
-      const { start, end } = resolveRange(range, stat.size);
-      const out = new Uint8Array(end - start);
-      let done = 0;
-      while (done < out.length) {
-        opts?.signal?.throwIfAborted();
-        const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
-        if (bytesRead === 0) break; // truncated concurrently
-        done += bytesRead;
-      }
-      return done === out.length ? out : out.slice(0, done);
-    } catch (err) {
-      if (MISSING.has(code(err) ?? "")) return undefined;
-      return this.fail("read", k, err);
-    } finally {
-      await handle.close();
-    }
+    const read = await this.#readThroughHandle(fs, k, range, opts);
+    return read === "not a file" ? undefined : read;
   }
 
   /**

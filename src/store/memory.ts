@@ -13,7 +13,7 @@
 
 import { StoreError } from "../errors.js";
 import { checkRange, normalizeKey, randomHex, resolveRange } from "./keys.js";
-import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
+import { type RangeQuery, type ReadOptions, readTarget, Store, type VersionedBytes } from "./store.js";
 
 /** The objects of one named memory store, shared by all its handles. */
 class MemoryData {
@@ -139,16 +139,20 @@ export class MemoryStore extends Store {
     return named.delete(name) || anonymous.delete(name);
   }
 
-  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
-    return this.data.objects.get(k)?.slice();
+    const value = this.data.objects.get(k);
+    if (value === undefined || opts?.allocate === undefined) return value?.slice();
+    const out = readTarget(opts, value.length);
+    out.set(value);
+    return out;
   }
 
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);
@@ -156,7 +160,10 @@ export class MemoryStore extends Store {
     const value = this.data.objects.get(k);
     if (value === undefined) return undefined;
     const { start, end } = resolveRange(range, value.length);
-    return value.slice(start, end);
+    if (opts?.allocate === undefined) return value.slice(start, end);
+    const out = readTarget(opts, end - start);
+    out.set(value.subarray(start, end));
+    return out;
   }
 
   /** Stores a copy of `data`. @throws ReadOnlyError on a read-only store; StoreError for the root key. */

@@ -41,7 +41,7 @@ import {
   type S3StorageOptions,
   sleep,
 } from "./s3-options.js";
-import { type RangeQuery, Store, type VersionedBytes } from "./store.js";
+import { type RangeQuery, type ReadOptions, Store, type VersionedBytes } from "./store.js";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 let sdkModule: Promise<Sdk> | undefined;
@@ -201,7 +201,7 @@ export class ObjectStore extends Store {
    * @throws StoreError on any other failure (missing bucket, denied, every
    *   attempt cut); the abort reason when `signal` fires.
    */
-  override async readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  override async readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
     try {
@@ -223,7 +223,7 @@ export class ObjectStore extends Store {
   override async readRange(
     key: string,
     range: RangeQuery,
-    opts?: { signal?: AbortSignal },
+    opts?: ReadOptions,
   ): Promise<Uint8Array | undefined> {
     const k = normalizeKey(key, this.rootUri);
     checkRange(range, k, this.rootUri);

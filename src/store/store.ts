@@ -32,6 +32,36 @@ export interface SessionOptions {
   message?: string;
 }
 
+/** Options of {@link Store.readBytes} and {@link Store.readRange}. */
+export interface ReadOptions {
+  /** Aborts the read. */
+  signal?: AbortSignal;
+  /**
+   * Memory to read into: called at most once, with the size of the object
+   * (or range) once the store knows it and before any byte is read, it
+   * returns a view of exactly that many bytes, which the store fills and
+   * returns (a shorter prefix of it if the object shrank meanwhile). Lets a
+   * reader recycle its buffers instead of having every object read into
+   * new memory. Stores that learn the size only by reading (HTTP without
+   * a length, Icechunk) ignore it and return new memory: callers must
+   * accept either.
+   */
+  allocate?: (bytes: number) => Uint8Array;
+}
+
+/**
+ * Memory for a read of `bytes` bytes: `opts.allocate`'s, or new memory
+ * without one (for stores implementing {@link ReadOptions.allocate}).
+ *
+ * @throws RangeError when `allocate` returns a view of another length.
+ */
+export function readTarget(opts: ReadOptions | undefined, bytes: number): Uint8Array {
+  if (opts?.allocate === undefined) return new Uint8Array(bytes);
+  const out = opts.allocate(bytes);
+  if (out.length !== bytes) throw new RangeError(`allocate(${bytes}) returned a view of ${out.length} bytes`);
+  return out;
+}
+
 /**
  * A key → bytes store. Keys are relative (`year=2024/zarr.json`), `/`-separated,
  * without a leading slash; `""` is the root.
@@ -46,18 +76,14 @@ export abstract class Store {
     return false;
   }
 
-  /** Bytes of `key`, or `undefined` when absent. */
-  abstract readBytes(key: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  /** Bytes of `key`, or `undefined` when absent; into `opts.allocate`'s memory where the store supports it. */
+  abstract readBytes(key: string, opts?: ReadOptions): Promise<Uint8Array | undefined>;
 
   /**
    * A byte range of `key`, or `undefined` when the key is absent. The
    * default implementation reads the whole object and slices it.
    */
-  async readRange(
-    key: string,
-    range: RangeQuery,
-    opts?: { signal?: AbortSignal },
-  ): Promise<Uint8Array | undefined> {
+  async readRange(key: string, range: RangeQuery, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     const all = await this.readBytes(key, opts);
     if (all === undefined) return undefined;
     if ("suffixLength" in range) return all.subarray(Math.max(0, all.length - range.suffixLength));

@@ -16,6 +16,7 @@ import { get as getConfig } from "../config.js";
 import { type AnyStorage, allocate, allocateShared, itemSize, storageBytes } from "../dtype.js";
 import { shapeSize } from "../ndarray.js";
 import type { Store } from "../store/store.js";
+import { takeBuffer, takeSharedBuffer } from "./compression/buffers.js";
 import { FRAMES_INLINE_BELOW_BYTES, framesUsePool } from "./compression/index.js";
 import { IS_NODE } from "./compression/runtime.js";
 import { DecodeBatches, type ObjectFrame } from "./decode-batches.js";
@@ -109,16 +110,23 @@ export async function readRows(
     maxTasks: objects < 2 * workers && readBudgetInUse() === 0 ? workers : 1,
     ...(signal === undefined ? {} : { signal }),
   });
+  // Objects are read into recycled memory, given back once decoded: shared memory when the workers
+  // decode into shared memory (several may read one shard in place), else memory that travels to a
+  // worker and comes back.
+  const sourceMemory =
+    (out as Exclude<AnyStorage, string[]>).buffer instanceof SharedArrayBuffer
+      ? takeSharedBuffer
+      : takeBuffer;
   /** Rows of the selection in the object starting at row `origin` with `extent` rows, as bytes. */
   const bytesIn = (origin: number, extent: number) =>
     Math.max(0, Math.min(origin + extent, b) - Math.max(origin, a)) * rowBytes;
   try {
     await visitObjects(
-      { store, path, meta, codecs, sel, limit, signal, indexes },
+      { store, path, meta, codecs, sel, limit, signal, indexes, allocate: sourceMemory },
       {
         chunk: (chunkPath, origin) =>
           batches.read(bytesIn(origin[0] as number, chunkRows), async () => {
-            const bytes = await store.readBytes(chunkPath, getOpts);
+            const bytes = await store.readBytes(chunkPath, { ...getOpts, allocate: sourceMemory });
             return bytes === undefined
               ? []
               : [frameOf(bytes, 0, bytes.length, origin[0] as number, chunkPath)];

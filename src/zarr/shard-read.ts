@@ -46,6 +46,8 @@ export interface ShardReadRequest {
   readonly signal?: AbortSignal | undefined;
   /** Indexes already fetched (and where to record this one's); none: fetch it. */
   readonly indexes?: ShardIndexCache | undefined;
+  /** Memory for a shard fetched whole (see `ReadOptions.allocate`). */
+  readonly allocate?: ((bytes: number) => Uint8Array) | undefined;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function readShard(
   request: ShardReadRequest,
   deliver: DeliverChunk,
 ): Promise<void> {
-  const { shardPath, sharding, shardOrigin, sel, shape, limiter, signal } = request;
+  const { shardPath, sharding, shardOrigin, sel, shape, limiter, signal, allocate } = request;
   const getOpts = signal === undefined ? {} : { signal };
   // Inner chunks of the shard that intersect the selection (and the array).
   const inner = sharding.innerShape;
@@ -95,7 +97,7 @@ export async function readShard(
   let object: Uint8Array | undefined;
   let index: ShardIndex | undefined;
   if (whole) {
-    object = await store.readBytes(shardPath, getOpts);
+    object = await store.readBytes(shardPath, allocate === undefined ? getOpts : { ...getOpts, allocate });
     if (object === undefined) return;
     if (object.length < sharding.indexSize) {
       throw new CodecError(
@@ -211,6 +213,8 @@ export interface ObjectsRequest {
   readonly limit: number;
   readonly signal?: AbortSignal | undefined;
   readonly indexes?: ShardIndexCache | undefined;
+  /** Memory for shards fetched whole (see `ReadOptions.allocate`). */
+  readonly allocate?: ((bytes: number) => Uint8Array) | undefined;
 }
 
 /** What {@link visitObjects} calls per object: a chunk, or a shard with the read of its part. */
@@ -236,7 +240,7 @@ export interface ObjectVisitor {
  * before each object.
  */
 export async function visitObjects(req: ObjectsRequest, visit: ObjectVisitor): Promise<void> {
-  const { store, path, meta, codecs, sel, limit, signal, indexes } = req;
+  const { store, path, meta, codecs, sel, limit, signal, indexes, allocate } = req;
   const grid = meta.chunkShape;
   const coords = chunksInBox(sel, grid);
   const originOf = (c: readonly number[]) => c.map((i, d) => i * (grid[d] as number));
@@ -265,7 +269,7 @@ export async function visitObjects(req: ObjectsRequest, visit: ObjectVisitor): P
       await visit.shard(shardPath, shardOrigin, sharding, (deliver) =>
         readShard(
           store,
-          { shardPath, sharding, shardOrigin, sel, shape: meta.shape, limiter, signal, indexes },
+          { shardPath, sharding, shardOrigin, sel, shape: meta.shape, limiter, signal, indexes, allocate },
           deliver,
         ),
       );

@@ -13,6 +13,8 @@ export interface StoreFixture {
   store: Store;
   readOnly(): Promise<Store>;
   cleanup?(): Promise<void>;
+  /** Whether the store reads into `ReadOptions.allocate`'s memory (others ignore it). */
+  allocates?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -86,6 +88,33 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         await store.deleteKey("nope");
         await store.deleteKey("a/nope/deeper");
         assert.deepEqual(await store.readBytes("a/x"), bytes(1));
+      }),
+    );
+
+    it(
+      "reads into the caller's memory where it can, and the same bytes either way",
+      withStore(async ({ store, allocates }) => {
+        const data = Uint8Array.from({ length: 100 }, (_, i) => 255 - i);
+        await store.writeBytes("alloc/obj", data);
+        const arena = new Uint8Array(new SharedArrayBuffer(256));
+        const sizes: number[] = [];
+        const allocate = (n: number) => {
+          sizes.push(n);
+          return arena.subarray(16, 16 + n);
+        };
+        const whole = await store.readBytes("alloc/obj", { allocate });
+        assert.deepEqual(whole === undefined ? undefined : Uint8Array.from(whole), data);
+        const part = await store.readRange("alloc/obj", { offset: 10, length: 5 }, { allocate });
+        assert.deepEqual(part === undefined ? undefined : Uint8Array.from(part), data.subarray(10, 15));
+        assert.equal(await store.readBytes("alloc/nope", { allocate }), undefined);
+        if (!allocates) return;
+        assert.deepEqual(sizes, [100, 5], "called once per read of an existing object, with its size");
+        assert.equal(whole?.buffer, arena.buffer);
+        assert.equal(part?.byteOffset, 16);
+        await assert.rejects(
+          store.readBytes("alloc/obj", { allocate: (n) => new Uint8Array(n - 1) }),
+          (err: Error) => err instanceof RangeError && err.message.includes("allocate(100)"),
+        );
       }),
     );
 

@@ -33,6 +33,7 @@ storeContract("LocalStore", async () => {
   return {
     store: new LocalStore(root),
     readOnly: async () => new LocalStore(root, { readOnly: true }),
+    allocates: true,
   };
 });
 

@@ -10,6 +10,7 @@ storeContract("MemoryStore", async () => {
   return {
     store,
     readOnly: async () => new MemoryStore({ name: store.name, readOnly: true }),
+    allocates: true,
   };
 });
 

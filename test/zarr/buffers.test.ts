@@ -4,14 +4,23 @@ import { override } from "../../src/config.js";
 import {
   cacheStats,
   giveBuffer,
+  giveSharedBuffer,
   IDLE_RELEASE_MS,
   isScratch,
   MAX_CACHED_BUFFERS,
   MIN_CACHED_BYTES,
   releaseBuffers,
+  sharedCacheStats,
   takeBuffer,
+  takeSharedBuffer,
 } from "../../src/zarr/compression/buffers.js";
-import { decodeChain, encodeChain, shutdownCodecPool } from "../../src/zarr/compression/index.js";
+import {
+  decodeChain,
+  decodeFrames,
+  encodeChain,
+  type Frame,
+  shutdownCodecPool,
+} from "../../src/zarr/compression/index.js";
 import { poolStats } from "../../src/zarr/compression/pool.js";
 import { zstdBackend } from "../../src/zarr/compression/zstd.js";
 
@@ -53,7 +62,7 @@ describe("scratch buffer cache", () => {
     assert.ok(isScratch(a.buffer));
     const b = takeBuffer(MIN_CACHED_BYTES + 10);
     assert.notEqual(b.buffer, big, "more than twice the request: not used");
-    assert.equal(b.buffer.byteLength, MIN_CACHED_BYTES + 10);
+    assert.equal(b.buffer.byteLength, MIN_CACHED_BYTES + 4096, "rounded up to a sixteenth of 64 KiB");
     assert.ok(isScratch(b.buffer));
     assert.equal(takeBuffer(3 * MIN_CACHED_BYTES).buffer, big);
     assert.deepEqual(cacheStats(), { buffers: 0, bytes: 0 });
@@ -80,6 +89,107 @@ describe("scratch buffer cache", () => {
     } finally {
       mock.timers.reset();
     }
+  });
+});
+
+describe("shared scratch memory", () => {
+  it("serves shared memory, reused only by requests it fits within 1.25 times", () => {
+    const a = takeSharedBuffer(4 * MIN_CACHED_BYTES + 1);
+    assert.ok(a.buffer instanceof SharedArrayBuffer);
+    assert.equal(a.length, 4 * MIN_CACHED_BYTES + 1);
+    assert.ok(isScratch(a.buffer));
+    giveSharedBuffer(a.buffer);
+    assert.equal(sharedCacheStats().buffers, 1);
+    assert.notEqual(takeSharedBuffer(3 * MIN_CACHED_BYTES).buffer, a.buffer, "too small a request for it");
+    assert.equal(
+      takeSharedBuffer(4 * MIN_CACHED_BYTES + 100).buffer,
+      a.buffer,
+      "a request of about its size",
+    );
+    assert.deepEqual(sharedCacheStats(), { buffers: 0, bytes: 0 });
+  });
+
+  it("keeps only its own buffers, and serves small requests with plain memory", () => {
+    giveSharedBuffer(new SharedArrayBuffer(MIN_CACHED_BYTES * 2));
+    giveSharedBuffer(new ArrayBuffer(MIN_CACHED_BYTES * 2));
+    assert.deepEqual(sharedCacheStats(), { buffers: 0, bytes: 0 });
+    assert.ok(takeSharedBuffer(MIN_CACHED_BYTES - 1).buffer instanceof ArrayBuffer);
+  });
+
+  it("is read in place by several workers and given back once all are done", async () => {
+    await override({ "codec.workers": 2 }, async () => {
+      // One object of 8 zstd frames of 1 MiB each: enough for decodeFrames to split it in two tasks.
+      const frameBytes = 1024 * 1024;
+      const plains = Array.from({ length: 8 }, (_, i) => fillBytes(new Uint8Array(frameBytes), i + 1));
+      const encoded = await Promise.all(plains.map((p) => encodeChain(ZSTD, p, ctx())));
+      const total = encoded.reduce((n, e) => n + e.length, 0);
+      const source = takeSharedBuffer(total);
+      const frames: Frame[] = [];
+      let offset = 0;
+      for (const [i, e] of encoded.entries()) {
+        source.set(e, offset);
+        const at = i * frameBytes;
+        frames.push({
+          source: 0,
+          offset,
+          length: e.length,
+          size: frameBytes,
+          from: 0,
+          to: frameBytes,
+          at,
+          key: `v/c/${i}`,
+        });
+        offset += e.length;
+      }
+      const out = new Uint8Array(new SharedArrayBuffer(8 * frameBytes));
+      const before = poolStats()?.completed ?? 0;
+      await decodeFrames(ZSTD, [source], frames, out.length, {
+        itemSize: 4,
+        transfer: true,
+        into: out,
+        maxTasks: 2,
+      });
+      assert.equal((poolStats()?.completed ?? 0) - before, 2, "split between two workers");
+      for (const [i, p] of plains.entries())
+        assert.deepEqual(out.subarray(i * frameBytes, (i + 1) * frameBytes), p);
+      assert.equal(source.length, total, "shared, not transferred");
+      assert.deepEqual(sharedCacheStats(), { buffers: 1, bytes: source.buffer.byteLength }, "given back");
+      assert.equal(takeSharedBuffer(total).buffer, source.buffer, "the next read of that size reuses it");
+    });
+  });
+
+  it("is given back when decoding fails, after every task has ended", async () => {
+    await override({ "codec.workers": 2 }, async () => {
+      const frameBytes = 1024 * 1024;
+      const good = await encodeChain(ZSTD, fillBytes(new Uint8Array(frameBytes)), ctx());
+      const source = takeSharedBuffer(good.length * 8);
+      const frames: Frame[] = [];
+      for (let i = 0; i < 8; i++) {
+        source.set(good, i * good.length);
+        frames.push({
+          source: 0,
+          offset: i * good.length,
+          length: good.length,
+          size: frameBytes,
+          from: 0,
+          to: frameBytes,
+          at: i * frameBytes,
+          key: `v/c/${i}`,
+        });
+      }
+      source.fill(0, 7 * good.length, 7 * good.length + 8); // the last frame's header
+      const out = new Uint8Array(new SharedArrayBuffer(8 * frameBytes));
+      await assert.rejects(
+        decodeFrames(ZSTD, [source], frames, out.length, {
+          itemSize: 4,
+          transfer: true,
+          into: out,
+          maxTasks: 2,
+        }),
+        (err: Error) => err.name === "CodecError" && err.message.includes("v/c/7"),
+      );
+      assert.equal(sharedCacheStats().buffers, 1);
+    });
   });
 });
 

@@ -24,7 +24,7 @@
 import type { CodecDescriptor } from "../../codecs/index.js";
 import { get as getConfig } from "../../config.js";
 import { CodecError } from "../../errors.js";
-import { giveBuffer, isScratch, markScratch, takeBuffer } from "./buffers.js";
+import { giveBuffer, giveSharedBuffer, isScratch, markScratch, takeBuffer } from "./buffers.js";
 import {
   decodeFrameInto,
   decodeParsed,
@@ -126,12 +126,20 @@ function poolThreads(op: "encode" | "decode", chain: readonly ParsedCodec[], dat
   return workBytes(op, chain, data) >= INLINE_BELOW_BYTES ? workers : 0;
 }
 
+/** Whether `buffer` is shared memory (where the runtime has it). */
+function isShared(buffer: ArrayBufferLike): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer;
+}
+
 /**
  * A transferable copy of `data` (in recycled memory), unless the caller
  * handed it over and its buffer is whole or scratch memory from
- * `takeBuffer` (whose whole capacity may move).
+ * `takeBuffer` (whose whole capacity may move), or `data` itself when it
+ * lies in shared memory (read by the workers in place).
  */
 function transferable(data: Uint8Array, handedOver: boolean): Uint8Array {
+  // Shared memory goes to the workers as it is: they read it in place.
+  if (isShared(data.buffer)) return data;
   const whole =
     data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
   if (handedOver && (whole || isScratch(data.buffer))) return data;
@@ -352,7 +360,31 @@ export async function decodeFrames(
   sources: readonly Uint8Array[],
   frames: readonly Frame[],
   outBytes: number,
-  ctx: { itemSize: number; signal?: AbortSignal; transfer?: boolean; into?: Uint8Array; maxTasks?: number },
+  ctx: FramesContext,
+): Promise<Uint8Array> {
+  try {
+    return await decodeFramesOnce(codecs, sources, frames, outBytes, ctx);
+  } finally {
+    // Handed-over shared scratch memory is free again once every task reading it is done.
+    if (ctx.transfer === true) for (const src of new Set(sources.map((s) => s.buffer))) giveSharedBuffer(src);
+  }
+}
+
+/** What {@link decodeFrames} is given besides its frames. */
+interface FramesContext {
+  readonly itemSize: number;
+  readonly signal?: AbortSignal;
+  readonly transfer?: boolean;
+  readonly into?: Uint8Array;
+  readonly maxTasks?: number;
+}
+
+async function decodeFramesOnce(
+  codecs: readonly CodecDescriptor[],
+  sources: readonly Uint8Array[],
+  frames: readonly Frame[],
+  outBytes: number,
+  ctx: FramesContext,
 ): Promise<Uint8Array> {
   const first = { key: frames[0]?.key ?? "", itemSize: ctx.itemSize };
   const into = ctx.into;
@@ -380,13 +412,14 @@ export async function decodeFrames(
         ? undefined
         : { buffer: shared.buffer as SharedArrayBuffer, byteOffset: shared.byteOffset };
     let outcomes: Awaited<ReturnType<PoolModule["runFramesInPool"]>>[] | undefined;
+    const runs = tasks.map((t) =>
+      pool.runFramesInPool(workers, chain, t.buffers, t.refs, outBytes, ctx.signal, target),
+    );
     try {
-      outcomes = await Promise.all(
-        tasks.map((t) =>
-          pool.runFramesInPool(workers, chain, t.buffers, t.refs, outBytes, ctx.signal, target),
-        ),
-      );
+      outcomes = await Promise.all(runs);
     } catch (err) {
+      // No task may still read shared sources once this call returns (they are given back).
+      await Promise.allSettled(runs);
       checkAborted(ctx.signal);
       // The pool itself failed: decode on this thread from now on, unless sources went with it.
       poolBroken = true;
@@ -403,8 +436,8 @@ export async function decodeFrames(
           "decode",
         );
       }
-      // The sources come back too; whole objects and shards are not chunk-sized
-      // scratch memory, so they are left to the garbage collector.
+      // The sources come back, transferred out and back: nothing else references them.
+      for (const outcome of outcomes) if (outcome.ok) for (const spare of outcome.spares) giveBuffer(spare);
       if (shared !== undefined) return shared;
       const data = (outcomes[0] as { data: Uint8Array }).data;
       if (into === undefined) return data;
@@ -427,7 +460,7 @@ export async function decodeFrames(
 
 /** One pool task of {@link decodeFrames}: its buffers (transferred), frame references, and their indexes in the call's frames. */
 interface FramesTaskInput {
-  readonly buffers: ArrayBuffer[];
+  readonly buffers: ArrayBufferLike[];
   readonly refs: FrameRef[];
   readonly frameIndex: number[];
 }
@@ -440,7 +473,7 @@ function framesTask(
 ): FramesTaskInput {
   const moved = sources.map((src) => transferable(src, transfer));
   return {
-    buffers: moved.map((m) => m.buffer as ArrayBuffer),
+    buffers: moved.map((m) => m.buffer),
     refs: frames.map((f) => ({
       buffer: f.source,
       offset: (moved[f.source] as Uint8Array).byteOffset + f.offset,
@@ -493,17 +526,18 @@ function splitFrames(
     }
   });
   return groups.map((g) => {
-    const buffers: ArrayBuffer[] = [];
+    const buffers: ArrayBufferLike[] = [];
     const slot = new Map<number, { index: number; base: number }>();
     const refs = g.map((i) => {
       const f = frames[i] as Frame;
       let place = slot.get(f.source);
       if (place === undefined) {
         const src = sources[f.source] as Uint8Array;
-        if ((owners.get(f.source) as Set<number>).size === 1) {
+        if ((owners.get(f.source) as Set<number>).size === 1 || isShared(src.buffer)) {
+          // One task's source, or shared memory every task reads in place: no copy.
           const moved = transferable(src, transfer);
           place = { index: buffers.length, base: moved.byteOffset };
-          buffers.push(moved.buffer as ArrayBuffer);
+          buffers.push(moved.buffer);
         } else {
           const mine = g.map((j) => frames[j] as Frame).filter((h) => h.source === f.source);
           const lo = Math.min(...mine.map((h) => h.offset));

@@ -93,7 +93,7 @@ export async function runInPool(
   target?: ArrayBuffer,
 ): Promise<PoolOutcome> {
   const p = getPool(threads);
-  const transferList = [data.buffer as ArrayBuffer];
+  const transferList = data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
   if (target !== undefined) transferList.push(target);
   const zstd = forcedZstdBackend();
   const base: PoolTask = zstd === undefined ? { op, chain, data } : { op, chain, data, zstd };
@@ -115,7 +115,7 @@ export async function runInPool(
 export async function runFramesInPool(
   threads: number,
   chain: readonly ParsedCodec[],
-  buffers: readonly ArrayBuffer[],
+  buffers: readonly ArrayBufferLike[],
   frames: readonly FrameRef[],
   outBytes: number,
   signal: AbortSignal | undefined,
@@ -126,7 +126,8 @@ export async function runFramesInPool(
   const withTarget: FramesTask = target === undefined ? base : { ...base, target };
   const task: FramesTask = zstd === undefined ? withTarget : { ...withTarget, zstd };
   const result = (await getPool(threads).run(task, {
-    transferList: [...buffers],
+    // Shared memory is read in place, not transferred.
+    transferList: buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer),
     signal: signal ?? null,
   })) as PoolResult | PoolFailure;
   if ("failed" in result) return { ok: false, failure: result };

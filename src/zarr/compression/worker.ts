@@ -46,7 +46,8 @@ export interface FrameRef extends FramePlacement {
 export interface FramesTask {
   readonly op: "frames";
   readonly chain: readonly ParsedCodec[];
-  readonly buffers: readonly ArrayBuffer[];
+  /** Transferred ArrayBuffers (handed back as spares), or SharedArrayBuffers read in place. */
+  readonly buffers: readonly ArrayBufferLike[];
   readonly frames: readonly FrameRef[];
   readonly outBytes: number;
   /**
@@ -109,13 +110,14 @@ async function runFrames(task: FramesTask): Promise<unknown> {
       : new Uint8Array(shared.buffer, shared.byteOffset, task.outBytes);
   for (const [i, f] of task.frames.entries()) {
     try {
-      const data = new Uint8Array(task.buffers[f.buffer] as ArrayBuffer, f.offset, f.length);
+      const data = new Uint8Array(task.buffers[f.buffer] as ArrayBufferLike, f.offset, f.length);
       await decodeFrameInto(task.chain, data, f, out);
     } catch (err) {
       return failureOf(err, task.chain[0]?.name ?? "?", "decode", i);
     }
   }
-  const spares = task.buffers.filter((b) => b.byteLength > 0);
+  // Shared memory stays with the caller, which gives it back once every task reading it is done.
+  const spares = task.buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
   if (shared !== undefined) return move({ data: new Uint8Array(0), spares, inTarget: true }, spares);
   return move({ data: out, spares, inTarget: false }, [out.buffer as ArrayBuffer, ...spares]);
 }
