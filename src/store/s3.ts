@@ -28,6 +28,7 @@ import {
   resolveRange,
   sortedUnique,
 } from "./keys.js";
+import { bodyBytes } from "./s3-body.js";
 import {
   clientConfig,
   errorName,
@@ -35,13 +36,12 @@ import {
   isConditionFailed,
   isMissing,
   type ObjectStoreOptions,
-  ownBytes,
   parseS3StorageOptions,
   parseS3Url,
   type S3StorageOptions,
   sleep,
 } from "./s3-options.js";
-import { type RangeQuery, type ReadOptions, Store, type VersionedBytes } from "./store.js";
+import { type RangeQuery, type ReadOptions, readTarget, Store, type VersionedBytes } from "./store.js";
 
 type Sdk = typeof import("@aws-sdk/client-s3");
 let sdkModule: Promise<Sdk> | undefined;
@@ -167,6 +167,7 @@ export class ObjectStore extends Store {
     k: string,
     range: string | undefined,
     signal: AbortSignal | undefined,
+    allocate?: ReadOptions["allocate"],
   ): Promise<{ res: GetObjectCommandOutput; bytes: Uint8Array }> {
     const { sdk, client } = await this.connect();
     const input = {
@@ -174,11 +175,29 @@ export class ObjectStore extends Store {
       Key: this.full(k),
       ...(range === undefined ? {} : { Range: range }),
     };
+    // Memory from `allocate`, asked for once: a retry answered with another length reads into new memory.
+    let allocated: Uint8Array | undefined;
     for (let attempt = 1; ; attempt++) {
       const res = await client.send(new sdk.GetObjectCommand(input), { abortSignal: signal });
+      // The caller's memory once the length is known: for the whole object, or the range asked for
+      // (a server that ignored the Range header sends the whole object: new memory then).
+      const length = res.ContentLength;
+      if (
+        allocate !== undefined &&
+        attempt === 1 &&
+        length !== undefined &&
+        (range === undefined || res.ContentRange !== undefined)
+      ) {
+        try {
+          allocated = readTarget({ allocate }, length);
+        } catch (err) {
+          (res.Body as { destroy?: () => void } | undefined)?.destroy?.(); // free the connection
+          throw err;
+        }
+      }
+      const target = allocated?.length === length ? allocated : undefined;
       try {
-        const bytes =
-          res.Body === undefined ? new Uint8Array(0) : ownBytes(await res.Body.transformToByteArray());
+        const bytes = await bodyBytes(res.Body, target);
         if (res.ContentLength !== undefined && bytes.length < res.ContentLength) {
           throw new Error(`response body of ${bytes.length} bytes, Content-Length ${res.ContentLength}`);
         }
@@ -205,9 +224,10 @@ export class ObjectStore extends Store {
     const k = normalizeKey(key, this.rootUri);
     opts?.signal?.throwIfAborted();
     try {
-      return (await this.getObject(k, undefined, opts?.signal)).bytes;
+      return (await this.getObject(k, undefined, opts?.signal, opts?.allocate)).bytes;
     } catch (err) {
       if (isMissing(err)) return undefined;
+      if (err instanceof RangeError) throw err; // from `opts.allocate`: the caller's mistake
       return this.fail("GET", k, err);
     }
   }
@@ -230,13 +250,14 @@ export class ObjectStore extends Store {
     opts?.signal?.throwIfAborted();
     if (isEmptyRange(range)) return (await this.head(k, opts?.signal)) ? new Uint8Array(0) : undefined;
     try {
-      const { res, bytes } = await this.getObject(k, rangeHeader(range), opts?.signal);
+      const { res, bytes } = await this.getObject(k, rangeHeader(range), opts?.signal, opts?.allocate);
       if (res.ContentRange !== undefined) return bytes;
       // A server that ignored the Range header sent the whole object.
       const { start, end } = resolveRange(range, bytes.length);
       return bytes.slice(start, end);
     } catch (err) {
       if (isMissing(err)) return undefined;
+      if (err instanceof RangeError) throw err; // from `opts.allocate`: the caller's mistake
       // 416: the object exists but the range starts past its end.
       if (errorName(err) === "InvalidRange" || httpStatus(err) === 416) return new Uint8Array(0);
       return this.fail("GET", k, err);

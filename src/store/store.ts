@@ -42,9 +42,10 @@ export interface ReadOptions {
    * returns a view of exactly that many bytes, which the store fills and
    * returns (a shorter prefix of it if the object shrank meanwhile). Lets a
    * reader recycle its buffers instead of having every object read into
-   * new memory. Stores that learn the size only by reading (HTTP without
-   * a length, Icechunk) ignore it and return new memory: callers must
-   * accept either.
+   * new memory. The `file`, `memory` and `s3` stores use it; the others
+   * (`http`, `icechunk`) return new memory: callers must accept either.
+   *
+   * @throws RangeError (from the read) when it returns a view of another length.
    */
   allocate?: (bytes: number) => Uint8Array;
 }

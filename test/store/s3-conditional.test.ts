@@ -230,6 +230,20 @@ describe("ObjectStore re-reads response bodies cut mid-stream", () => {
       assert.deepEqual(versioned?.data, payload);
       assert.equal(versioned?.version, (await writer.readVersioned("chunk"))?.version);
       assert.equal(proxy.gets(), 3 + 5 + 2 + 2);
+      // Into the caller's memory: asked for once, refilled from the start by the attempt that succeeds.
+      proxy.setCuts(2);
+      const arena = new Uint8Array(new SharedArrayBuffer(payload.length + 32));
+      const sizes: number[] = [];
+      const got = await store.readBytes("chunk", {
+        allocate: (n) => {
+          sizes.push(n);
+          return arena.subarray(32, 32 + n);
+        },
+      });
+      assert.deepEqual(sizes, [payload.length]);
+      assert.equal(got?.buffer, arena.buffer);
+      assert.deepEqual(Uint8Array.from(got ?? []), payload);
+      assert.equal(proxy.gets(), 3 + 5 + 2 + 2 + 3);
     } finally {
       await store.close();
       await proxy.close();

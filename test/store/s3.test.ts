@@ -47,6 +47,7 @@ storeContract("ObjectStore (moto)", async () => {
     store,
     readOnly: async () => openStore(u, { readOnly: true, storageOptions: moto.storageOptions }),
     cleanup: () => store.close(),
+    allocates: true,
   };
 });
 
