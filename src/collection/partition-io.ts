@@ -261,10 +261,10 @@ export interface PartitionLayout {
 }
 
 /**
- * Reads the group document of the partition at `path` and the `zarr.json`
- * of each non-immutable schema variable in `paths` (one GET each, as
- * {@link readPartition} would): enough to size every array before reading
- * any chunk.
+ * Reads the group document of the partition at `path` and, at the same
+ * time, the `zarr.json` of each non-immutable schema variable in `paths`
+ * (one GET each, as {@link readPartition} would): enough to size every
+ * array before reading any chunk.
  *
  * @returns `undefined` when the partition group is not published.
  */
@@ -275,16 +275,21 @@ export async function readPartitionLayout(
   paths: ReadonlySet<string>,
   opts: PartitionIOOptions = {},
 ): Promise<PartitionLayout | undefined> {
-  const group = await readGroup(store, path);
-  if (group === undefined) return undefined;
   const signal = opts.signal;
   const wanted = partitionedVariables(schema, paths);
-  const metas = await mapConcurrent(
+  // The array documents' paths come from the schema: read them with the group document, in one
+  // round trip rather than two on a store with latency. The group document, written last, still
+  // decides whether the partition is published.
+  const reading = mapConcurrent(
     wanted,
     opts.concurrency ?? 8,
     async ([p]) => [p, await readArrayMetadata(store, joinPath(path, p), signal ? { signal } : {})] as const,
     signal,
   );
+  reading.catch(() => undefined); // awaited below unless the group is absent
+  const group = await readGroup(store, path);
+  if (group === undefined) return undefined;
+  const metas = await reading;
   const arrays = new Map<string, ArrayMetadata>();
   for (const [p, meta] of metas) if (meta !== undefined) arrays.set(p, meta);
   return { attrs: group.attributes, arrays };
