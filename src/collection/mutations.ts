@@ -146,7 +146,12 @@ async function insertJournaled(
         op.withTarget(
           group.path,
           async (handle) => {
-            const published = await partitionExists(store, group.path);
+            // Both checks at once (one round trip): whether the partition is published, and whether
+            // an interrupted in-place write left objects under it (cleared before writing there).
+            const [published, leftovers] = await Promise.all([
+              partitionExists(store, group.path),
+              store.exists(group.path),
+            ]);
             const part = await groupData(ctx, bound, group, published, opts, signal);
             await handle.replace(
               async (prefix, o) => {
@@ -158,7 +163,7 @@ async function insertJournaled(
                   ...(o.signal ? { signal: o.signal } : {}),
                 });
               },
-              { published, signal },
+              { published, leftovers, signal },
             );
             done += 1;
             opts.onProgress?.({ done, total: groups.length, partition: group.path });

@@ -59,6 +59,18 @@ export interface ReplaceContext {
 /** Objects copied at once when publishing by copy. */
 const COPY_CONCURRENCY = 16;
 
+/** Options of {@link replaceTarget}: what the caller already knows of the target, and an abort signal. */
+export interface ReplaceOptions {
+  readonly signal?: AbortSignal;
+  /** Whether the target is published (its group document exists); checked when not given. */
+  readonly published?: boolean;
+  /**
+   * Whether objects lie under an unpublished target (left by an interrupted
+   * in-place write, cleared before writing there); checked when not given.
+   */
+  readonly leftovers?: boolean;
+}
+
 /**
  * Writes `target` with `write`: in place when it is not published, through
  * staging and an intent otherwise (see the module comment). The caller
@@ -76,13 +88,13 @@ export async function replaceTarget(
   ctx: ReplaceContext,
   target: string,
   write: ContentWriter,
-  opts: { signal?: AbortSignal; published?: boolean } = {},
+  opts: ReplaceOptions = {},
 ): Promise<ReplaceOutcome> {
   const { store, layout, id } = ctx;
   const published = opts.published ?? (await store.exists(metadataKey(target)));
   if (!published) {
     // Leftovers of an interrupted in-place write are invisible; clear them.
-    if (await store.exists(target)) await store.deletePrefix(target);
+    if (opts.leftovers ?? (await store.exists(target))) await store.deletePrefix(target);
     try {
       await write(target, opts.signal ? { signal: opts.signal } : {});
     } catch (err) {

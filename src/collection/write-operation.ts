@@ -35,6 +35,7 @@ import {
   type ContentWriter,
   publishStaged,
   type ReplaceContext,
+  type ReplaceOptions,
   type ReplaceOutcome,
   replaceTarget,
   settleTarget,
@@ -67,10 +68,7 @@ export interface TargetHandle {
   /** Its lease. */
   readonly lease: Lease;
   /** Writes it through the staged-replace protocol (see ./staged-replace.ts). */
-  replace(
-    write: ContentWriter,
-    opts?: { signal?: AbortSignal; published?: boolean },
-  ): Promise<ReplaceOutcome>;
+  replace(write: ContentWriter, opts?: ReplaceOptions): Promise<ReplaceOutcome>;
   /** Publishes content staged completely at `staged` by another process (a worker). */
   publishStaged(staged: string): Promise<ReplaceOutcome>;
 }
