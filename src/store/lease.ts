@@ -23,7 +23,7 @@
 import { ConflictError, StoreError } from "../errors.js";
 import { isOwnerGone, processIdentity } from "../util/process-identity.js";
 import { randomHex } from "./keys.js";
-import type { Store } from "./store.js";
+import type { Store, VersionedBytes } from "./store.js";
 
 /** The lease document (compact JSON). */
 export interface LeaseDocument {
@@ -284,9 +284,24 @@ export class LeaseKeeper {
     const key = this.keyOf(name);
     const deadline = Date.now() + this.waitMs;
     let pause = 20;
+    const readOpts = opts.signal ? { signal: opts.signal } : {};
+    // Most targets have no lease: create it outright (one round trip, the create is atomic), and
+    // read the one that is there only when that fails.
+    opts.signal?.throwIfAborted();
+    const first = this.#document();
+    const created = await this.store.writeConditional(key, encodeLease(first), null);
+    if (created !== undefined) return this.#hold(name, key, created, first, undefined);
+    let seen: { current: VersionedBytes | undefined } | undefined = {
+      current: await this.store.readVersioned(key, readOpts),
+    };
+    // A retried request whose first attempt created it: ours after all.
+    const ours = seen.current === undefined ? undefined : parseLease(seen.current.data);
+    if (seen.current !== undefined && ours?.nonce === first.nonce && ours.expires === first.expires)
+      return this.#hold(name, key, seen.current.version, first, undefined);
     for (;;) {
       opts.signal?.throwIfAborted();
-      const current = await this.store.readVersioned(key, opts.signal ? { signal: opts.signal } : {});
+      const current = seen === undefined ? await this.store.readVersioned(key, readOpts) : seen.current;
+      seen = undefined;
       const doc = this.#document();
       const bytes = encodeLease(doc);
       let holder: LeaseDocument | undefined;

@@ -6,6 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createCollection, openCollection } from "../../src/collection/index.js";
 import * as config from "../../src/config.js";
@@ -14,7 +17,9 @@ import { ConflictError, SchemaError } from "../../src/errors.js";
 import { encodeJson } from "../../src/json.js";
 import * as merge from "../../src/merge/index.js";
 import { catalogChecksum } from "../../src/partitioning/catalog.js";
+import { CountingStore } from "../../src/store/counting.js";
 import { LeaseKeeper } from "../../src/store/lease.js";
+import { LocalStore } from "../../src/store/local.js";
 import { MemoryStore } from "../../src/store/memory.js";
 import type { Store } from "../../src/store/store.js";
 import { processIdentity } from "../../src/util/process-identity.js";
@@ -124,6 +129,38 @@ describe("writer leases", () => {
     assert.ok(Date.now() - started < 5_000);
     assert.deepEqual(await col.partitions(), ["num=2"]);
     assert.deepEqual(await store.list("_zc_meta/leases"), [], "the lease was released");
+  });
+});
+
+describe("lease acquisition", () => {
+  const keeperOn = (store: Store, operation: string) =>
+    new LeaseKeeper(store, { prefix: "_zc_meta/leases", ttlMs: 30_000, waitMs: 0, operation });
+
+  it("creates an absent lease with one conditional write, and reads a present one before refusing it", async () => {
+    const store = new CountingStore(new MemoryStore());
+    const held = await keeperOn(store, "insert a").acquire("num=1");
+    assert.deepEqual([store.counts.get, store.counts.put], [0, 1], "no read before the create");
+    store.reset();
+    await assert.rejects(keeperOn(store, "insert b").acquire("num=1"), (err) => {
+      assert.ok(err instanceof ConflictError, String(err));
+      assert.match(err.message, /\(insert a\)/);
+      return true;
+    });
+    assert.deepEqual([store.counts.get, store.counts.put], [1, 1], "the refused create, then one read");
+    await held.release();
+    assert.ok(await keeperOn(store, "insert b").acquire("num=1"));
+  });
+
+  it("lets exactly one of 16 racing writers hold a lease, in memory and on a local disk", async () => {
+    for (const store of [new MemoryStore(), new LocalStore(mkdtempSync(join(tmpdir(), "zc-lease-")))]) {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 16 }, (_, i) => keeperOn(store, `insert w${i}`).acquire("num=7")),
+      );
+      const won = outcomes.filter((o) => o.status === "fulfilled");
+      assert.equal(won.length, 1, store.rootUri);
+      for (const o of outcomes)
+        if (o.status === "rejected") assert.ok(o.reason instanceof ConflictError, String(o.reason));
+    }
   });
 });
 
