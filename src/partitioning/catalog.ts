@@ -313,6 +313,8 @@ export interface CatalogOptions {
 /** Reads and writes `_catalog/state.json` of one collection store. */
 export class Catalog {
   readonly #walk: (() => Promise<Iterable<string>>) | undefined;
+  /** What this object last wrote by compare-and-swap: the next update swaps against it before reading. */
+  #written: { readonly version: string; readonly paths: string[] } | undefined;
 
   constructor(
     readonly store: Store,
@@ -342,6 +344,7 @@ export class Catalog {
    */
   async write(paths: Iterable<string>): Promise<string[]> {
     const sorted = SORTED.has(paths as readonly string[]) ? (paths as string[]) : sortUnique(paths);
+    this.#written = undefined;
     await this.store.writeBytes(CATALOG_KEY, await encodeCatalog(sorted));
     return sorted;
   }
@@ -365,8 +368,10 @@ export class Catalog {
    * ones. On stores with conditional writes the write is a compare-and-swap
    * against the version read, retried (re-reading, calling `change` again)
    * while other writers update the catalog in between, so concurrent
-   * writers never lose each other's partitions. Elsewhere (Icechunk, inside
-   * its transaction) it is a plain read then write.
+   * writers never lose each other's partitions; the first swap of an update
+   * is tried against what this object wrote last, without reading, and the
+   * catalog is read only when that fails. Elsewhere (Icechunk, inside its
+   * transaction) it is a plain read then write.
    *
    * @returns the paths written.
    * @throws ConflictError when the swap kept failing for `attempts` tries.
@@ -377,16 +382,24 @@ export class Catalog {
     }
     let pause = 5;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const current = await this.store.readVersioned(CATALOG_KEY);
+      // First against what this object wrote last (no read: one round trip when no other writer
+      // came in between; the swap fails otherwise), then against what is stored.
+      const last = attempt === 1 ? this.#written : undefined;
+      this.#written = undefined;
+      const current = last === undefined ? await this.store.readVersioned(CATALOG_KEY) : undefined;
       const state = current === undefined ? undefined : await parseCatalog(current.data);
-      const changed = change(await this.#start(state));
+      const changed = change(last?.paths ?? (await this.#start(state)));
       const next = SORTED.has(changed as readonly string[]) ? (changed as string[]) : sortUnique(changed);
       const version = await this.store.writeConditional(
         CATALOG_KEY,
         await encodeCatalog(next),
-        current?.version ?? null,
+        last?.version ?? current?.version ?? null,
       );
-      if (version !== undefined) return next;
+      if (version !== undefined) {
+        this.#written = { version, paths: next };
+        return next;
+      }
+      if (last !== undefined) continue; // changed by another writer: read it, at once
       await new Promise((r) => setTimeout(r, pause * (0.5 + Math.random())));
       pause = Math.min(pause * 2, 200);
     }
@@ -410,6 +423,7 @@ export class Catalog {
 
   /** Deletes the `_catalog` prefix. */
   drop(): Promise<void> {
+    this.#written = undefined;
     return this.store.deletePrefix(CATALOG_DIR);
   }
 }

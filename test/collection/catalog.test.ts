@@ -79,6 +79,27 @@ describe("catalog checksum and document (docs/format.md §9)", () => {
     assert.deepEqual(await store.list(), []);
   });
 
+  it("swaps against what it wrote last without reading, and reads when another writer came in between", async () => {
+    const store = new CountingStore(new MemoryStore());
+    const a = new Catalog(store);
+    const b = new Catalog(store);
+    await a.add(["p1"]);
+    store.reset();
+    assert.deepEqual(await a.add(["p2"]), ["p1", "p2"]);
+    assert.equal(store.counts.get, 0, "no read: the swap against its own last write succeeded");
+    assert.equal(store.counts.put, 1);
+    assert.deepEqual(await b.add(["p3"]), ["p1", "p2", "p3"]);
+    store.reset();
+    // a's last write is stale now: its swap fails, then it reads and keeps b's partition.
+    assert.deepEqual(await a.remove(["p1"]), ["p2", "p3"]);
+    assert.equal(store.counts.get, 1);
+    assert.equal(store.counts.put, 2, "the failed swap, then the one that landed");
+    assert.deepEqual((await b.read())?.paths, ["p2", "p3"]);
+    // A catalog deleted behind its back is recreated with the new paths only (docs/format.md §9).
+    await store.deleteKey(CATALOG_KEY);
+    assert.deepEqual(await a.add(["p4"]), ["p4"]);
+  });
+
   it("treats invalid JSON or UTF-8 as missing; recomputes a missing checksum; a missing paths list is empty", async () => {
     const store = new MemoryStore();
     const cat = new Catalog(store);
