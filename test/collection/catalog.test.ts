@@ -100,6 +100,21 @@ describe("catalog checksum and document (docs/format.md §9)", () => {
     assert.deepEqual(await a.add(["p4"]), ["p4"]);
   });
 
+  it("parses a document read again only when its bytes changed", async () => {
+    const store = new MemoryStore();
+    const cat = new Catalog(store);
+    await cat.write(["year=2024/month=01", "year=2024/month=02"]);
+    const first = await cat.read();
+    assert.equal(await cat.read(), first, "the same bytes: the same state");
+    // Another writer's document of the same length, one path changed.
+    await new Catalog(store).write(["year=2024/month=01", "year=2024/month=03"]);
+    const second = await cat.read();
+    assert.deepEqual(second?.paths, ["year=2024/month=01", "year=2024/month=03"]);
+    assert.equal(second?.valid, true);
+    await store.deleteKey(CATALOG_KEY);
+    assert.equal(await cat.read(), undefined);
+  });
+
   it("treats invalid JSON or UTF-8 as missing; recomputes a missing checksum; a missing paths list is empty", async () => {
     const store = new MemoryStore();
     const cat = new Catalog(store);
